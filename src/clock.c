@@ -1,0 +1,597 @@
+/*
+ * clock.c: Clock, the C twin of twisted.internet.task.Clock.
+ *
+ * Mirrors: twisted/internet/task.py, class Clock (IReactorTime).
+ * Owns: the fake time (rightNow) and a tf_heap of the pending DelayedCalls it
+ * made, holding one strong reference to each.
+ *
+ * Twisted keeps a list and re-sorts it on every callLater and after every
+ * call that advance() runs: O(n log n) per operation.  Here callLater,
+ * cancel, reset and delay are O(log n) heap operations and advance pops the
+ * due calls one at a time.  `calls` and getDelayedCalls() build the sorted
+ * list on demand.
+ *
+ * Calls into Python: advance and pump run the due calls, which may do
+ * anything to this clock (schedule, cancel, reset, advance again, drop the
+ * last reference to a call); an overridden seconds() runs Python too.  After
+ * each such call the loop re-reads the heap from scratch.
+ */
+#include "delayedcall.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "debug.h"
+#include "structmember.h"
+
+typedef struct {
+    TimerOwnerObject owner; /* must come first: calls reach their heap */
+    tf_state *state;        /* the type keeps the module (and state) alive */
+    PyObject *dict;
+    PyObject *weakreflist;
+    double right_now;
+    /* seconds() is replaced by a subclass or on the instance: call it
+     * instead of reading right_now. */
+    char seconds_overridden;
+} ClockObject;
+
+#define Clock_CAST(op) ((ClockObject *)(op))
+
+PyDoc_STRVAR(clock_doc,
+"Clock()\n--\n\n"
+"Provide a deterministic, easily-controlled implementation of\n"
+"L{IReactorTime.callLater}, as L{twisted.internet.task.Clock} does, with\n"
+"pending calls kept in a C timer heap.");
+
+/* --- time ------------------------------------------------------------------ */
+
+static int
+clock_now(TimerOwnerObject *owner, double *now)
+{
+    ClockObject *self = Clock_CAST(owner);
+    if (!self->seconds_overridden) {
+        *now = self->right_now;
+        return 0;
+    }
+    PyObject *result =
+        PyObject_CallMethodNoArgs((PyObject *)self, self->state->str_seconds);
+    if (result == NULL) {
+        return -1;
+    }
+    *now = PyFloat_AsDouble(result);
+    Py_DECREF(result);
+    return (*now == -1.0 && PyErr_Occurred()) ? -1 : 0;
+}
+
+static const tf_owner_ops clock_ops = {
+    .now = clock_now,
+};
+
+/* Is seconds() replaced on the instance or by a subclass? */
+static int
+find_seconds_override(ClockObject *self)
+{
+    tf_state *state = self->state;
+    if (self->dict != NULL) {
+        int found = PyDict_Contains(self->dict, state->str_seconds);
+        if (found != 0) {
+            return found;
+        }
+    }
+    PyTypeObject *type = Py_TYPE(self);
+    if (type == state->ClockType) {
+        return 0;
+    }
+    PyObject *seconds = PyObject_GetAttr((PyObject *)type, state->str_seconds);
+    if (seconds == NULL) {
+        return -1;
+    }
+    int overridden = seconds != state->clock_seconds_descr;
+    Py_DECREF(seconds);
+    return overridden;
+}
+
+static int
+update_seconds_override(ClockObject *self)
+{
+    int overridden = find_seconds_override(self);
+    if (overridden < 0) {
+        return -1;
+    }
+    self->seconds_overridden = (char)overridden;
+    return 0;
+}
+
+/* --- the pending calls ------------------------------------------------------- */
+
+static DelayedCallObject *
+entry_call(const tf_heap_entry *entry)
+{
+    return tf_delayedcall_from_node(entry->node);
+}
+
+/* Drop every pending call: each stays uncalled and uncancelled but can no
+ * longer fire (Twisted's Clock.__init__ simply forgets its list). */
+static void
+release_heap(ClockObject *self)
+{
+    tf_heap old;
+    tf_heap_detach(&self->owner.heap, &old);
+    for (size_t i = 0; i < old.len; i++) {
+        tf_delayedcall_orphan(entry_call(&old.entries[i]));
+    }
+    /* Only now release them: a __del__ may schedule on this clock again. */
+    for (size_t i = 0; i < old.len; i++) {
+        Py_DECREF(entry_call(&old.entries[i]));
+    }
+    tf_heap_free(&old);
+}
+
+static int
+compare_entries(const void *a, const void *b)
+{
+    const tf_heap_entry *x = a, *y = b;
+    if (x->deadline != y->deadline) {
+        return x->deadline < y->deadline ? -1 : 1;
+    }
+    return x->node->seq < y->node->seq ? -1 : (x->node->seq > y->node->seq);
+}
+
+/* The pending calls in the order they will fire, as a new list. */
+static PyObject *
+sorted_calls(ClockObject *self)
+{
+    const tf_heap *heap = &self->owner.heap;
+    size_t len = heap->len;
+    tf_heap_entry *entries = PyMem_Malloc(len ? len * sizeof(*entries) : 1);
+    if (entries == NULL) {
+        return PyErr_NoMemory();
+    }
+    memcpy(entries, heap->entries, len * sizeof(*entries));
+    qsort(entries, len, sizeof(*entries), compare_entries);
+    PyObject *list = PyList_New((Py_ssize_t)len);
+    for (size_t i = 0; list != NULL && i < len; i++) {
+        PyList_SET_ITEM(list, (Py_ssize_t)i,
+                        Py_NewRef((PyObject *)entry_call(&entries[i])));
+    }
+    PyMem_Free(entries);
+    return list;
+}
+
+/* --- methods ----------------------------------------------------------------- */
+
+PyDoc_STRVAR(clock_seconds_doc,
+"seconds(self) -> float\n--\n\n"
+"Pretend to be time.time(): return the clock's current time, C{rightNow}.");
+
+static PyObject *
+clock_seconds(PyObject *op, PyObject *Py_UNUSED(ignored))
+{
+    return PyFloat_FromDouble(Clock_CAST(op)->right_now);
+}
+
+/*
+ * Split callLater's arguments: (delay, callable, *args, **kw), where delay
+ * and callable may also come by keyword.  On success *args_out is a new
+ * tuple and *kw_out a new dict or NULL (no keywords).
+ */
+static int
+parse_call_later(tf_state *state, PyObject *const *args, Py_ssize_t nargs,
+                 PyObject *kwnames, PyObject **delay, PyObject **callable,
+                 PyObject **args_out, PyObject **kw_out)
+{
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    PyObject *kw = NULL;
+    *delay = nargs > 0 ? args[0] : NULL;
+    *callable = nargs > 1 ? args[1] : NULL;
+    for (Py_ssize_t i = 0; i < nkw; i++) {
+        PyObject *name = PyTuple_GET_ITEM(kwnames, i);
+        PyObject *value = args[nargs + i];
+        PyObject **named = NULL;
+        if (PyUnicode_Compare(name, state->str_delay) == 0) {
+            named = delay;
+        }
+        else if (PyUnicode_Compare(name, state->str_callable) == 0) {
+            named = callable;
+        }
+        if (named != NULL) {
+            if (*named != NULL) {
+                PyErr_Format(PyExc_TypeError,
+                             "callLater() got multiple values for argument '%U'",
+                             name);
+                goto error;
+            }
+            *named = value;
+            continue;
+        }
+        if (kw == NULL && (kw = PyDict_New()) == NULL) {
+            goto error;
+        }
+        if (PyDict_SetItem(kw, name, value) < 0) {
+            goto error;
+        }
+    }
+    if (*delay == NULL || *callable == NULL) {
+        PyErr_Format(PyExc_TypeError,
+                     "callLater() missing required argument '%s'",
+                     *delay == NULL ? "delay" : "callable");
+        goto error;
+    }
+    Py_ssize_t npos = nargs > 2 ? nargs - 2 : 0;
+    *args_out = PyTuple_New(npos);
+    if (*args_out == NULL) {
+        goto error;
+    }
+    for (Py_ssize_t i = 0; i < npos; i++) {
+        PyTuple_SET_ITEM(*args_out, i, Py_NewRef(args[2 + i]));
+    }
+    *kw_out = kw;
+    return 0;
+
+error:
+    Py_XDECREF(kw);
+    return -1;
+}
+
+PyDoc_STRVAR(clock_callLater_doc,
+"callLater(self, delay, callable, *args, **kw) -> DelayedCall\n--\n\n"
+"Call C{callable(*args, **kw)} once the clock has advanced C{delay} seconds\n"
+"from now; see L{IReactorTime.callLater}.\n\n"
+"@raise TypeError: if C{callable} is not callable.\n"
+"@raise ValueError: if C{delay} is NaN.");
+
+static PyObject *
+clock_callLater(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
+                PyObject *kwnames)
+{
+    ClockObject *self = Clock_CAST(op);
+    tf_state *state = self->state;
+    PyObject *delay, *callable, *call_args, *kw, *call = NULL;
+    if (parse_call_later(state, args, nargs, kwnames, &delay, &callable,
+                         &call_args, &kw) < 0) {
+        return NULL;
+    }
+    double seconds = PyFloat_AsDouble(delay), now;
+    if (seconds == -1.0 && PyErr_Occurred()) {
+        goto done;
+    }
+    if (!PyCallable_Check(callable)) {
+        PyErr_Format(PyExc_TypeError, "%R is not callable", callable);
+        goto done;
+    }
+    if (clock_now(&self->owner, &now) < 0 ||
+        tf_check_not_nan(now + seconds, "delay") < 0) {
+        goto done;
+    }
+    call = tf_delayedcall_new_owned(state, &self->owner, now + seconds,
+                                    callable, call_args, kw);
+done:
+    Py_DECREF(call_args);
+    Py_XDECREF(kw);
+    return call;
+}
+
+/* Run every call due at the clock's current time, in order. */
+static int
+run_due_calls(ClockObject *self)
+{
+    for (;;) {
+        double now, deadline;
+        if (clock_now(&self->owner, &now) < 0) {
+            return -1;
+        }
+        tf_heap_node *node = tf_heap_peek(&self->owner.heap, &deadline);
+        if (node == NULL || deadline > now) {
+            return 0;
+        }
+        DelayedCallObject *call = tf_delayedcall_from_node(node);
+        /* The heap's reference becomes ours. */
+        tf_heap_remove(&self->owner.heap, node);
+        int result = tf_delayedcall_fire(call);
+        Py_DECREF(call);
+        if (result < 0) {
+            return -1;
+        }
+    }
+}
+
+static int
+parse_time(PyObject *value, double *out, const char *what)
+{
+    *out = PyFloat_AsDouble(value);
+    if (*out == -1.0 && PyErr_Occurred()) {
+        return -1;
+    }
+    return tf_check_not_nan(*out, what);
+}
+
+PyDoc_STRVAR(clock_advance_doc,
+"advance(self, amount) -> None\n--\n\n"
+"Move time on this clock forward by C{amount} seconds and run whatever\n"
+"pending calls are due.  An exception raised by a call propagates; the\n"
+"calls not yet run stay pending.\n\n"
+"@raise ValueError: if C{amount} is NaN.");
+
+static PyObject *
+clock_advance(PyObject *op, PyObject *amount)
+{
+    ClockObject *self = Clock_CAST(op);
+    double seconds;
+    if (parse_time(amount, &seconds, "amount") < 0 ||
+        tf_check_not_nan(self->right_now + seconds, "the new time") < 0) {
+        return NULL;
+    }
+    self->right_now += seconds;
+    if (run_due_calls(self) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(clock_pump_doc,
+"pump(self, timings) -> None\n--\n\n"
+"Advance incrementally by the given set of times.");
+
+static PyObject *
+clock_pump(PyObject *op, PyObject *timings)
+{
+    PyObject *advance = Clock_CAST(op)->state->str_advance;
+    PyObject *iterator = PyObject_GetIter(timings);
+    if (iterator == NULL) {
+        return NULL;
+    }
+    PyObject *amount;
+    while ((amount = PyIter_Next(iterator)) != NULL) {
+        /* Through the attribute, as Twisted's self.advance(amount). */
+        PyObject *result = PyObject_CallMethodOneArg(op, advance, amount);
+        Py_DECREF(amount);
+        if (result == NULL) {
+            break;
+        }
+        Py_DECREF(result);
+    }
+    Py_DECREF(iterator);
+    if (PyErr_Occurred()) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(clock_getDelayedCalls_doc,
+"getDelayedCalls(self) -> list\n--\n\n"
+"Return the pending calls, sorted by the time they will fire.");
+
+static PyObject *
+clock_getDelayedCalls(PyObject *op, PyObject *Py_UNUSED(ignored))
+{
+    return sorted_calls(Clock_CAST(op));
+}
+
+/* --- attributes -------------------------------------------------------------- */
+
+static PyObject *
+clock_get_rightNow(PyObject *op, void *Py_UNUSED(closure))
+{
+    return PyFloat_FromDouble(Clock_CAST(op)->right_now);
+}
+
+static int
+clock_set_rightNow(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
+{
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "cannot delete 'rightNow'");
+        return -1;
+    }
+    return parse_time(value, &Clock_CAST(op)->right_now, "rightNow");
+}
+
+static PyObject *
+clock_get_calls(PyObject *op, void *Py_UNUSED(closure))
+{
+    return sorted_calls(Clock_CAST(op));
+}
+
+/* Is value a call of ours that may go (back) into our heap? */
+static int
+is_pending_call_of(ClockObject *self, PyObject *value)
+{
+    if (!PyObject_TypeCheck(value, self->state->DelayedCallType)) {
+        PyErr_Format(PyExc_TypeError,
+                     "Clock.calls takes DelayedCalls, not %.100s",
+                     Py_TYPE(value)->tp_name);
+        return -1;
+    }
+    DelayedCallObject *call = DelayedCall_CAST(value);
+    if (call->owner != (PyObject *)self) {
+        PyErr_SetString(PyExc_ValueError,
+                        "Clock.calls takes only calls made by this clock");
+        return -1;
+    }
+    return !(call->called || call->cancelled);
+}
+
+/* Assigning a list of this clock's calls makes them the pending set;
+ * Clock.__init__ in Twisted assigns []. */
+static int
+clock_set_calls(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
+{
+    ClockObject *self = Clock_CAST(op);
+    if (value == NULL) {
+        PyErr_SetString(PyExc_AttributeError, "cannot delete 'calls'");
+        return -1;
+    }
+    PyObject *items = PySequence_Fast(value, "Clock.calls must be a sequence");
+    if (items == NULL) {
+        return -1;
+    }
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(items);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (is_pending_call_of(self, PySequence_Fast_GET_ITEM(items, i)) < 0) {
+            Py_DECREF(items);
+            return -1;
+        }
+    }
+    release_heap(self);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        DelayedCallObject *call =
+            DelayedCall_CAST(PySequence_Fast_GET_ITEM(items, i));
+        /* release_heap may have run Python: check again. */
+        if (call->called || call->cancelled || tf_heap_contains(&call->node) ||
+            call->owner != op) {
+            continue;
+        }
+        if (tf_heap_push(&self->owner.heap, &call->node,
+                         call->time + call->delayed_time) < 0) {
+            Py_DECREF(items);
+            PyErr_NoMemory();
+            return -1;
+        }
+        Py_INCREF(call);
+    }
+    Py_DECREF(items);
+    return 0;
+}
+
+static int
+clock_setattro(PyObject *op, PyObject *name, PyObject *value)
+{
+    ClockObject *self = Clock_CAST(op);
+    if (PyObject_GenericSetAttr(op, name, value) < 0) {
+        return -1;
+    }
+    if (PyUnicode_Check(name) &&
+        PyUnicode_Compare(name, self->state->str_seconds) == 0) {
+        return update_seconds_override(self);
+    }
+    return 0;
+}
+
+/* --- lifetime ---------------------------------------------------------------- */
+
+static PyObject *
+clock_new(PyTypeObject *type, PyObject *Py_UNUSED(args), PyObject *Py_UNUSED(kwds))
+{
+    tf_state *state = tf_get_state_by_type(type);
+    if (state == NULL) {
+        return NULL;
+    }
+    ClockObject *self = (ClockObject *)type->tp_alloc(type, 0);
+    if (self == NULL) {
+        return NULL;
+    }
+    TF_LIVE_COUNT(type, live_clocks, 1);
+    self->owner.ops = &clock_ops;
+    tf_heap_init(&self->owner.heap);
+    self->state = state;
+    if (update_seconds_override(self) < 0) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+static int
+clock_init(PyObject *op, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, ":Clock", kwlist)) {
+        return -1;
+    }
+    /* Twisted's __init__ starts an empty list of calls. */
+    release_heap(Clock_CAST(op));
+    return 0;
+}
+
+static int
+clock_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    ClockObject *self = Clock_CAST(op);
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(self->dict);
+    const tf_heap *heap = &self->owner.heap;
+    for (size_t i = 0; i < heap->len; i++) {
+        Py_VISIT((PyObject *)entry_call(&heap->entries[i]));
+    }
+    return 0;
+}
+
+static int
+clock_clear(PyObject *op)
+{
+    ClockObject *self = Clock_CAST(op);
+    Py_CLEAR(self->dict);
+    release_heap(self);
+    return 0;
+}
+
+static void
+clock_dealloc(PyObject *op)
+{
+    ClockObject *self = Clock_CAST(op);
+    PyTypeObject *type = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    if (self->weakreflist != NULL) {
+        PyObject_ClearWeakRefs(op);
+    }
+    TF_LIVE_COUNT(type, live_clocks, -1);
+    (void)clock_clear(op);
+    tf_heap_free(&self->owner.heap);
+    type->tp_free(op);
+    Py_DECREF(type);
+}
+
+static PyGetSetDef clock_getset[] = {
+    {"rightNow", clock_get_rightNow, clock_set_rightNow,
+     "The clock's current time.", NULL},
+    {"calls", clock_get_calls, clock_set_calls,
+     "The pending calls, sorted by the time they will fire (a new list).",
+     NULL},
+    {NULL},
+};
+
+static PyMemberDef clock_members[] = {
+    {"__dictoffset__", T_PYSSIZET, offsetof(ClockObject, dict), READONLY},
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(ClockObject, weakreflist),
+     READONLY},
+    {NULL},
+};
+
+static PyMethodDef clock_methods[] = {
+    {"seconds", clock_seconds, METH_NOARGS, clock_seconds_doc},
+    {"callLater", (PyCFunction)(void (*)(void))clock_callLater,
+     METH_FASTCALL | METH_KEYWORDS, clock_callLater_doc},
+    {"advance", clock_advance, METH_O, clock_advance_doc},
+    {"pump", clock_pump, METH_O, clock_pump_doc},
+    {"getDelayedCalls", clock_getDelayedCalls, METH_NOARGS,
+     clock_getDelayedCalls_doc},
+    {NULL},
+};
+
+static PyType_Slot clock_slots[] = {
+    {Py_tp_doc, (void *)clock_doc},
+    {Py_tp_new, clock_new},
+    {Py_tp_init, clock_init},
+    {Py_tp_dealloc, clock_dealloc},
+    {Py_tp_traverse, clock_traverse},
+    {Py_tp_clear, clock_clear},
+    {Py_tp_setattro, clock_setattro},
+    {Py_tp_methods, clock_methods},
+    {Py_tp_getset, clock_getset},
+    {Py_tp_members, clock_members},
+    {0, NULL},
+};
+
+PyType_Spec tf_clock_spec = {
+    .name = "twisted_fast._speedups.Clock",
+    .basicsize = sizeof(ClockObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .slots = clock_slots,
+};
+
+/* For tests (module.c exposes it): -1 when the heap is consistent. */
+long
+tf_clock_check_heap(PyObject *op)
+{
+    return tf_heap_check(&Clock_CAST(op)->owner.heap);
+}

@@ -1,0 +1,101 @@
+/*
+ * delayedcall.h: the DelayedCall object and the timer owners it can live in.
+ *
+ * A DelayedCall is in one of two modes:
+ * - owned: created by a C timer owner (the C Clock, later the reactor's
+ *   timer queue).  It sits in the owner's tf_heap and cancel/reset/delay
+ *   move it there directly, with no Python call.
+ * - standalone: built from Python with Twisted's signature
+ *   DelayedCall(time, func, args, kw, cancel, reset, seconds=...), as
+ *   Twisted's ReactorBase.callLater does.  Its canceller/resetter/seconds
+ *   callbacks live in the separately allocated tf_dc_extra, so owned calls do
+ *   not pay for them.
+ */
+#ifndef TF_DELAYEDCALL_H
+#define TF_DELAYEDCALL_H
+
+#include "heap.h"
+#include "state.h"
+
+/*
+ * Common head of every C object that owns a tf_heap of DelayedCalls.  Types
+ * that start with it (the Clock, and subclasses, whose layout extends it)
+ * let a DelayedCall reach its heap and the owner's notion of "now".
+ */
+typedef struct tf_owner_ops tf_owner_ops;
+
+typedef struct {
+    PyObject_HEAD
+    const tf_owner_ops *ops;
+    tf_heap heap;
+} TimerOwnerObject;
+
+struct tf_owner_ops {
+    /* Store the owner's current time in *now; 0, or -1 with an exception.
+     * May call into Python (an overridden seconds()). */
+    int (*now)(TimerOwnerObject *owner, double *now);
+};
+
+/* What only standalone (or debug-mode) calls need. */
+typedef struct {
+    PyObject *canceller;
+    PyObject *resetter;
+    PyObject *seconds;
+    PyObject *creator;    /* traceback lines in debug mode */
+    PyObject *repr_cache; /* Twisted's _repr: repr frozen at cancel */
+} tf_dc_extra;
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *func;  /* NULL once deleted (cancel) */
+    PyObject *args;  /* NULL once deleted */
+    PyObject *kw;    /* NULL: absent, or empty if kw_lazy */
+    PyObject *owner; /* TimerOwnerObject*, strong; NULL when standalone */
+    tf_dc_extra *extra;
+    PyObject *dict;
+    PyObject *weakreflist;
+    double time;
+    double delayed_time;
+    tf_heap_node node;
+    char called;
+    char cancelled;
+    char kw_lazy; /* kw is an empty dict not created yet */
+} DelayedCallObject;
+
+#define DelayedCall_CAST(op) ((DelayedCallObject *)(op))
+#define TimerOwner_CAST(op) ((TimerOwnerObject *)(op))
+
+/*
+ * Create an owned call and push it onto owner's heap at time.  Steals
+ * nothing; args must be a tuple, kw a dict or NULL for no keywords.  Returns
+ * a new reference (the heap holds another), or NULL with an exception set.
+ */
+PyObject *tf_delayedcall_new_owned(tf_state *state, TimerOwnerObject *owner,
+                                   double time, PyObject *func,
+                                   PyObject *args, PyObject *kw);
+
+/*
+ * Mark a call that the owner has just taken off its heap as called and run
+ * it.  Returns 0, or -1 with the call's exception set.  Runs Python code.
+ */
+int tf_delayedcall_fire(DelayedCallObject *call);
+
+/* Forget that a call is in its owner's heap (the owner is dropping its
+ * heap): the call stays uncalled and uncancelled but can no longer fire. */
+static inline void
+tf_delayedcall_orphan(DelayedCallObject *call)
+{
+    call->node.index = TF_HEAP_NONE;
+}
+
+static inline DelayedCallObject *
+tf_delayedcall_from_node(tf_heap_node *node)
+{
+    return (DelayedCallObject *)((char *)node -
+                                 offsetof(DelayedCallObject, node));
+}
+
+/* Refuse a NaN time: 0, or -1 with ValueError set. */
+int tf_check_not_nan(double value, const char *what);
+
+#endif /* TF_DELAYEDCALL_H */

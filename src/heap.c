@@ -1,0 +1,175 @@
+/*
+ * heap.c: the timer heap (see heap.h for what it owns and its invariants).
+ *
+ * The sift functions follow CPython's _heapqmodule.c and libuv's heap-inl.h:
+ * move the hole, not the element, and write each moved entry's index back
+ * into its node.
+ */
+#include "heap.h"
+
+#include <stdlib.h>
+
+#define TF_HEAP_MIN_CAP 16
+
+static inline int
+entry_less(const tf_heap_entry *a, const tf_heap_entry *b)
+{
+    if (a->deadline != b->deadline) {
+        return a->deadline < b->deadline;
+    }
+    return a->node->seq < b->node->seq;
+}
+
+static inline void
+place(tf_heap *heap, size_t pos, tf_heap_entry entry)
+{
+    heap->entries[pos] = entry;
+    entry.node->index = pos;
+}
+
+static void
+sift_up(tf_heap *heap, size_t pos, tf_heap_entry entry)
+{
+    while (pos > 0) {
+        size_t parent = (pos - 1) / 2;
+        if (!entry_less(&entry, &heap->entries[parent])) {
+            break;
+        }
+        place(heap, pos, heap->entries[parent]);
+        pos = parent;
+    }
+    place(heap, pos, entry);
+}
+
+static void
+sift_down(tf_heap *heap, size_t pos, tf_heap_entry entry)
+{
+    size_t len = heap->len;
+    for (;;) {
+        size_t child = 2 * pos + 1;
+        if (child >= len) {
+            break;
+        }
+        if (child + 1 < len &&
+            entry_less(&heap->entries[child + 1], &heap->entries[child])) {
+            child++;
+        }
+        if (!entry_less(&heap->entries[child], &entry)) {
+            break;
+        }
+        place(heap, pos, heap->entries[child]);
+        pos = child;
+    }
+    place(heap, pos, entry);
+}
+
+/* Put entry at pos, which is a hole, moving it whichever way it must go. */
+static void
+sift(tf_heap *heap, size_t pos, tf_heap_entry entry)
+{
+    if (pos > 0 && entry_less(&entry, &heap->entries[(pos - 1) / 2])) {
+        sift_up(heap, pos, entry);
+    }
+    else {
+        sift_down(heap, pos, entry);
+    }
+}
+
+static int
+resize(tf_heap *heap, size_t cap)
+{
+    tf_heap_entry *entries = realloc(heap->entries, cap * sizeof(*entries));
+    if (entries == NULL) {
+        return -1;
+    }
+    heap->entries = entries;
+    heap->cap = cap;
+    return 0;
+}
+
+void
+tf_heap_init(tf_heap *heap)
+{
+    heap->entries = NULL;
+    heap->len = 0;
+    heap->cap = 0;
+    heap->next_seq = 0;
+}
+
+void
+tf_heap_free(tf_heap *heap)
+{
+    free(heap->entries);
+    heap->entries = NULL;
+    heap->len = 0;
+    heap->cap = 0;
+}
+
+void
+tf_heap_detach(tf_heap *heap, tf_heap *out)
+{
+    *out = *heap;
+    heap->entries = NULL;
+    heap->len = 0;
+    heap->cap = 0;
+}
+
+int
+tf_heap_push(tf_heap *heap, tf_heap_node *node, double deadline)
+{
+    if (heap->len == heap->cap) {
+        size_t cap = heap->cap ? heap->cap * 2 : TF_HEAP_MIN_CAP;
+        if (cap > SIZE_MAX / 2 / sizeof(tf_heap_entry) || resize(heap, cap) < 0) {
+            return -1;
+        }
+    }
+    node->seq = heap->next_seq++;
+    tf_heap_entry entry = {deadline, node};
+    sift_up(heap, heap->len++, entry);
+    return 0;
+}
+
+/* Give memory back once the heap has shrunk to a quarter of its array. */
+static void
+maybe_shrink(tf_heap *heap)
+{
+    if (heap->cap > TF_HEAP_MIN_CAP && heap->len < heap->cap / 4) {
+        /* A failed shrink leaves the larger array in place: harmless. */
+        (void)resize(heap, heap->cap / 2);
+    }
+}
+
+void
+tf_heap_remove(tf_heap *heap, tf_heap_node *node)
+{
+    size_t pos = node->index;
+    node->index = TF_HEAP_NONE;
+    tf_heap_entry last = heap->entries[--heap->len];
+    if (pos != heap->len) {
+        sift(heap, pos, last);
+    }
+    maybe_shrink(heap);
+}
+
+void
+tf_heap_update(tf_heap *heap, tf_heap_node *node, double deadline)
+{
+    node->seq = heap->next_seq++;
+    tf_heap_entry entry = {deadline, node};
+    sift(heap, node->index, entry);
+}
+
+long
+tf_heap_check(const tf_heap *heap)
+{
+    for (size_t i = 0; i < heap->len; i++) {
+        const tf_heap_entry *entry = &heap->entries[i];
+        if (entry->node->index != i || entry->deadline != entry->deadline) {
+            return (long)i;
+        }
+        if (i > 0 && entry_less(entry, &heap->entries[(i - 1) / 2])) {
+            return (long)i;
+        }
+    }
+    return -1;
+}

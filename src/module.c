@@ -1,0 +1,240 @@
+/*
+ * module.c: twisted_fast._speedups, module initialisation and state.
+ *
+ * Owns: the module state (state.h): it creates the heap types, imports the
+ * Twisted objects the C code needs, interns the names, and visits and
+ * clears all of them.  Multi-phase initialisation (PEP 489): nothing here
+ * is static except the module definition itself.
+ */
+#include "state.h"
+
+#include "debug.h"
+
+/* clock.c: heap invariant check, for tests. */
+long tf_clock_check_heap(PyObject *clock);
+
+/* --- helpers for tests --------------------------------------------------------- */
+
+PyDoc_STRVAR(check_heap_doc,
+"_check_heap(clock) -> int\n--\n\n"
+"Check the invariants of a C Clock's heap (O(n), for tests): return -1\n"
+"when it is consistent, else the index of the first bad entry.");
+
+static PyObject *
+check_heap(PyObject *module, PyObject *clock)
+{
+    tf_state *state = tf_get_state(module);
+    if (!PyObject_TypeCheck(clock, state->ClockType)) {
+        PyErr_SetString(PyExc_TypeError, "_check_heap() takes a Clock");
+        return NULL;
+    }
+    return PyLong_FromLong(tf_clock_check_heap(clock));
+}
+
+PyDoc_STRVAR(live_counts_doc,
+"_live_counts() -> dict | None\n--\n\n"
+"In debug builds, the number of live objects of each C type; else None.");
+
+static PyObject *
+live_counts(PyObject *module, PyObject *Py_UNUSED(ignored))
+{
+#ifdef TF_DEBUG
+    tf_state *state = tf_get_state(module);
+    return Py_BuildValue("{sl,sl}", "DelayedCall", state->live_delayedcalls,
+                         "Clock", state->live_clocks);
+#else
+    (void)module;
+    Py_RETURN_NONE;
+#endif
+}
+
+static PyMethodDef module_methods[] = {
+    {"_check_heap", check_heap, METH_O, check_heap_doc},
+    {"_live_counts", live_counts, METH_NOARGS, live_counts_doc},
+    {NULL},
+};
+
+/* --- state ------------------------------------------------------------------- */
+
+static PyObject *
+import_attr(const char *module_name, const char *attr)
+{
+    PyObject *module = PyImport_ImportModule(module_name);
+    if (module == NULL) {
+        return NULL;
+    }
+    PyObject *value = PyObject_GetAttrString(module, attr);
+    Py_DECREF(module);
+    return value;
+}
+
+/* Twisted's DelayedCall.__repr__ function.  If twisted_fast.install() has
+ * already put our class in twisted.internet.base (a re-import), Twisted's
+ * own class is the one twisted_fast._compat saved. */
+static PyObject *
+import_twisted_repr(void)
+{
+    PyObject *cls = import_attr("twisted.internet.base", "DelayedCall");
+    PyObject *repr = cls ? PyObject_GetAttrString(cls, "__repr__") : NULL;
+    Py_XDECREF(cls);
+    if (repr == NULL || PyFunction_Check(repr)) {
+        return repr;
+    }
+    Py_DECREF(repr);
+    cls = import_attr("twisted_fast._compat", "TwistedDelayedCall");
+    repr = cls ? PyObject_GetAttrString(cls, "__repr__") : NULL;
+    Py_XDECREF(cls);
+    return repr;
+}
+
+static int
+add_type(PyObject *module, PyType_Spec *spec, PyTypeObject **slot)
+{
+    *slot = (PyTypeObject *)PyType_FromModuleAndSpec(module, spec, NULL);
+    if (*slot == NULL) {
+        return -1;
+    }
+    return PyModule_AddType(module, *slot);
+}
+
+static int
+intern_names(tf_state *state)
+{
+#define TF_INTERN(field, text)                                               \
+    if ((state->field = PyUnicode_InternFromString(text)) == NULL) {         \
+        return -1;                                                           \
+    }
+    TF_INTERN(str_debug, "debug");
+    TF_INTERN(str_seconds, "seconds");
+    TF_INTERN(str_delay, "delay");
+    TF_INTERN(str_callable, "callable");
+    TF_INTERN(str_advance, "advance");
+#undef TF_INTERN
+    return 0;
+}
+
+static int
+import_twisted(tf_state *state)
+{
+    state->AlreadyCalled = import_attr("twisted.internet.error", "AlreadyCalled");
+    state->AlreadyCancelled =
+        import_attr("twisted.internet.error", "AlreadyCancelled");
+    state->format_stack = import_attr("traceback", "format_stack");
+    state->runtime_seconds = import_attr("twisted.python.runtime", "seconds");
+    state->twisted_dc_repr = import_twisted_repr();
+    if (state->AlreadyCalled == NULL || state->AlreadyCancelled == NULL ||
+        state->format_stack == NULL || state->runtime_seconds == NULL ||
+        state->twisted_dc_repr == NULL) {
+        return -1;
+    }
+    return 0;
+}
+
+static int
+module_exec(PyObject *module)
+{
+    tf_state *state = tf_get_state(module);
+    if (intern_names(state) < 0 || import_twisted(state) < 0) {
+        return -1;
+    }
+    if (add_type(module, &tf_delayedcall_spec, &state->DelayedCallType) < 0 ||
+        add_type(module, &tf_clock_spec, &state->ClockType) < 0) {
+        return -1;
+    }
+    /* Twisted's class attribute, patched by tests: DelayedCall.debug. */
+    if (PyObject_SetAttr((PyObject *)state->DelayedCallType, state->str_debug,
+                         Py_False) < 0) {
+        return -1;
+    }
+    state->clock_seconds_descr =
+        PyObject_GetAttr((PyObject *)state->ClockType, state->str_seconds);
+    if (state->clock_seconds_descr == NULL) {
+        return -1;
+    }
+#ifdef TF_DEBUG
+    return PyModule_AddIntConstant(module, "DEBUG_BUILD", 1);
+#else
+    return PyModule_AddIntConstant(module, "DEBUG_BUILD", 0);
+#endif
+}
+
+static int
+module_traverse(PyObject *module, visitproc visit, void *arg)
+{
+    tf_state *state = tf_get_state(module);
+    Py_VISIT(state->DelayedCallType);
+    Py_VISIT(state->ClockType);
+    Py_VISIT(state->AlreadyCalled);
+    Py_VISIT(state->AlreadyCancelled);
+    Py_VISIT(state->format_stack);
+    Py_VISIT(state->runtime_seconds);
+    Py_VISIT(state->twisted_dc_repr);
+    Py_VISIT(state->clock_seconds_descr);
+    Py_VISIT(state->str_debug);
+    Py_VISIT(state->str_seconds);
+    Py_VISIT(state->str_delay);
+    Py_VISIT(state->str_callable);
+    Py_VISIT(state->str_advance);
+    return 0;
+}
+
+static int
+module_clear(PyObject *module)
+{
+    tf_state *state = tf_get_state(module);
+    Py_CLEAR(state->DelayedCallType);
+    Py_CLEAR(state->ClockType);
+    Py_CLEAR(state->AlreadyCalled);
+    Py_CLEAR(state->AlreadyCancelled);
+    Py_CLEAR(state->format_stack);
+    Py_CLEAR(state->runtime_seconds);
+    Py_CLEAR(state->twisted_dc_repr);
+    Py_CLEAR(state->clock_seconds_descr);
+    Py_CLEAR(state->str_debug);
+    Py_CLEAR(state->str_seconds);
+    Py_CLEAR(state->str_delay);
+    Py_CLEAR(state->str_callable);
+    Py_CLEAR(state->str_advance);
+    return 0;
+}
+
+static void
+module_free(void *module)
+{
+    (void)module_clear((PyObject *)module);
+}
+
+static PyModuleDef_Slot module_slots[] = {
+    {Py_mod_exec, module_exec},
+#ifdef Py_mod_multiple_interpreters
+    /* State is per module, but Twisted itself is not built for several
+     * interpreters sharing a process: one at a time is what we test. */
+    {Py_mod_multiple_interpreters, Py_MOD_MULTIPLE_INTERPRETERS_NOT_SUPPORTED},
+#endif
+#ifdef Py_mod_gil
+    /* The heap and the objects rely on the GIL to serialise every access. */
+    {Py_mod_gil, Py_MOD_GIL_USED},
+#endif
+    {0, NULL},
+};
+
+PyDoc_STRVAR(module_doc,
+"C implementations of Twisted's timer machinery (use twisted_fast, not this).");
+
+PyModuleDef tf_module_def = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "twisted_fast._speedups",
+    .m_doc = module_doc,
+    .m_size = sizeof(tf_state),
+    .m_methods = module_methods,
+    .m_slots = module_slots,
+    .m_traverse = module_traverse,
+    .m_clear = module_clear,
+    .m_free = module_free,
+};
+
+PyMODINIT_FUNC
+PyInit__speedups(void)
+{
+    return PyModuleDef_Init(&tf_module_def);
+}

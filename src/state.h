@@ -1,0 +1,70 @@
+/*
+ * state.h: the module state of twisted_fast._speedups, and how to reach it.
+ *
+ * Owns: the heap types, the Twisted objects the C code needs (cached once at
+ * import), and interned attribute names.  No PyObject* lives in a static
+ * variable: everything is here, visited by module_traverse and released by
+ * module_clear in struct order.
+ */
+#ifndef TF_STATE_H
+#define TF_STATE_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+typedef struct {
+    /* Types. */
+    PyTypeObject *DelayedCallType;
+    PyTypeObject *ClockType;
+
+    /* Twisted and stdlib objects. */
+    PyObject *AlreadyCalled;       /* twisted.internet.error.AlreadyCalled */
+    PyObject *AlreadyCancelled;    /* twisted.internet.error.AlreadyCancelled */
+    PyObject *format_stack;        /* traceback.format_stack */
+    PyObject *runtime_seconds;     /* twisted.python.runtime.seconds */
+    PyObject *twisted_dc_repr;     /* Twisted's DelayedCall.__repr__ function */
+    PyObject *clock_seconds_descr; /* our Clock.seconds, to spot overrides */
+
+    /* Interned names. */
+    PyObject *str_debug;
+    PyObject *str_seconds;
+    PyObject *str_delay;
+    PyObject *str_callable;
+    PyObject *str_advance;
+
+#ifdef TF_DEBUG
+    /* Live objects, read by tests through _speedups._live_counts(). */
+    long live_delayedcalls;
+    long live_clocks;
+#endif
+} tf_state;
+
+extern PyModuleDef tf_module_def;
+
+static inline tf_state *
+tf_get_state(PyObject *module)
+{
+    return (tf_state *)PyModule_GetState(module);
+}
+
+/* From a method's defining class (METH_METHOD): the cheap, exact way. */
+static inline tf_state *
+tf_get_state_by_class(PyTypeObject *defining_class)
+{
+    return (tf_state *)PyType_GetModuleState(defining_class);
+}
+
+/* From any instance of our types or their subclasses (slots have no
+ * defining class).  Never fails for objects of our types. */
+static inline tf_state *
+tf_get_state_by_type(PyTypeObject *type)
+{
+    PyObject *module = PyType_GetModuleByDef(type, &tf_module_def);
+    return module ? tf_get_state(module) : NULL;
+}
+
+/* Type specs and method tables live beside the code that implements them. */
+extern PyType_Spec tf_delayedcall_spec;
+extern PyType_Spec tf_clock_spec;
+
+#endif /* TF_STATE_H */

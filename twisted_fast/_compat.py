@@ -1,0 +1,57 @@
+"""
+Choose the implementation: the C extension C{twisted_fast._speedups} or
+Twisted's own pure-Python classes.
+
+The C extension is skipped when C{TWISTED_FAST_NO_EXTENSIONS} is set to a
+non-empty value other than C{0}, when the interpreter is not CPython, or when
+the extension is missing (for example because it could not be compiled at
+install time).  In every case the names exported here work; L{ACCELERATED}
+says which implementation they are.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from types import ModuleType
+
+from zope.interface import classImplements
+
+from twisted.internet import base as _base
+from twisted.internet import task as _task
+from twisted.internet.interfaces import IDelayedCall, IReactorTime
+
+#: Twisted's own classes, captured before L{twisted_fast.install} patches
+#: anything, so that the fallback and the benchmarks can always reach them.
+TwistedClock = _task.Clock
+TwistedDelayedCall = _base.DelayedCall
+
+
+def _extensionsDisabled() -> bool:
+    flag = os.environ.get("TWISTED_FAST_NO_EXTENSIONS", "")
+    return flag not in ("", "0") or platform.python_implementation() != "CPython"
+
+
+def _loadSpeedups() -> ModuleType | None:
+    if _extensionsDisabled():
+        return None
+    try:
+        from twisted_fast import _speedups
+    except ImportError:
+        return None
+    return _speedups
+
+
+speedups = _loadSpeedups()
+
+#: C{True} when the classes below come from the C extension.
+ACCELERATED: bool = speedups is not None
+
+if speedups is not None:
+    Clock = speedups.Clock
+    DelayedCall = speedups.DelayedCall
+    classImplements(DelayedCall, IDelayedCall)
+    classImplements(Clock, IReactorTime)
+else:
+    Clock = TwistedClock
+    DelayedCall = TwistedDelayedCall

@@ -1,0 +1,107 @@
+"""
+Patch Twisted's module attributes with the fast classes, and undo it.
+
+Only module attributes are replaced: code that looks the names up when it runs
+(C{task.Clock()}, C{base.DelayedCall(...)} inside L{ReactorBase.callLater})
+gets the fast classes, while classes that already subclassed Twisted's own
+keep them.  C{twisted.internet.testing.MemoryReactorClock} is such a
+subclass, so it is replaced by the same class built on the fast L{Clock}.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from typing import Any
+
+from twisted_fast import _compat
+
+# (module name, attribute name) -> original value, while installed.
+_saved: dict[tuple[str, str], Any] = {}
+
+
+def _replacements() -> list[tuple[str, str, Any]]:
+    """
+    Say what L{install} replaces: C{(module, attribute, new value)} triples.
+    """
+    if not _compat.ACCELERATED:
+        return []
+    patches: list[tuple[str, str, Any]] = [
+        ("twisted.internet.task", "Clock", _compat.Clock),
+        ("twisted.internet.base", "DelayedCall", _compat.DelayedCall),
+    ]
+    memoryReactorClock = _fastMemoryReactorClock()
+    patches.append(("twisted.internet.testing", "MemoryReactorClock", memoryReactorClock))
+    # Importing the deprecated proto_helpers warns: patch it only if already in use.
+    if "twisted.test.proto_helpers" in sys.modules:
+        patches.append(
+            ("twisted.test.proto_helpers", "MemoryReactorClock", memoryReactorClock)
+        )
+    return patches
+
+
+_memoryReactorClock: type | None = None
+
+
+def _fastMemoryReactorClock() -> type:
+    """
+    Build (once) C{MemoryReactorClock} on top of the fast L{Clock}, exactly as
+    C{twisted.internet.testing} builds it on Twisted's.
+    """
+    global _memoryReactorClock
+    if _memoryReactorClock is None:
+        from twisted.internet import testing
+
+        original = _saved.get(
+            ("twisted.internet.testing", "MemoryReactorClock"),
+            testing.MemoryReactorClock,
+        )
+
+        class MemoryReactorClock(testing.MemoryReactor, _compat.Clock):  # type: ignore[misc,valid-type]
+            __doc__ = original.__doc__
+
+            def __init__(self) -> None:
+                testing.MemoryReactor.__init__(self)
+                _compat.Clock.__init__(self)
+
+        MemoryReactorClock.__module__ = original.__module__
+        _memoryReactorClock = MemoryReactorClock
+    return _memoryReactorClock
+
+
+def install() -> bool:
+    """
+    Put the fast classes in place of Twisted's.  Idempotent.
+
+    @return: C{True} if the C extension is in use and the classes were
+        installed; C{False} in fallback mode, where Twisted's own classes
+        stay in place.
+    """
+    if not _compat.ACCELERATED:
+        return False
+    for moduleName, name, value in _replacements():
+        try:
+            module = importlib.import_module(moduleName)
+        except ImportError:
+            continue
+        key = (moduleName, name)
+        if key not in _saved:
+            _saved[key] = getattr(module, name)
+        setattr(module, name, value)
+    return True
+
+
+def uninstall() -> None:
+    """
+    Restore everything L{install} replaced.  Idempotent.
+    """
+    while _saved:
+        (moduleName, name), value = _saved.popitem()
+        setattr(importlib.import_module(moduleName), name, value)
+
+
+def installed() -> bool:
+    """
+    @return: whether L{install} is in effect.
+    """
+    return bool(_saved)
