@@ -683,12 +683,10 @@ delayedcall_richcompare(PyObject *op, PyObject *other, int cmp)
     if (cmp != Py_LT && cmp != Py_LE) {
         Py_RETURN_NOTIMPLEMENTED;
     }
-    tf_state *state = tf_get_state_by_type(Py_TYPE(op));
-    if (state == NULL) {
-        return NULL;
-    }
     double mine = DelayedCall_CAST(op)->time;
-    if (PyObject_TypeCheck(other, state->DelayedCallType)) {
+    /* Same slot, same layout: ours or a subclass (no state lookup needed,
+     * which matters when Twisted's reactor heapq compares our calls). */
+    if (Py_TYPE(other)->tp_richcompare == delayedcall_richcompare) {
         double theirs = DelayedCall_CAST(other)->time;
         return PyBool_FromLong(cmp == Py_LT ? mine < theirs : mine <= theirs);
     }
@@ -701,6 +699,17 @@ delayedcall_richcompare(PyObject *op, PyObject *other, int cmp)
     Py_XDECREF(time);
     Py_DECREF(theirs);
     return result;
+}
+
+/* Identity hash, as object.__hash__ (defining richcompare would otherwise
+ * make the type unhashable); same formula as CPython's pointer hash. */
+static Py_hash_t
+delayedcall_hash(PyObject *op)
+{
+    size_t bits = (size_t)op;
+    bits = (bits >> 4) | (bits << (8 * sizeof(void *) - 4));
+    Py_hash_t hash = (Py_hash_t)bits;
+    return hash == -1 ? -2 : hash;
 }
 
 /* Twisted's own __repr__ runs on our attributes: the format is theirs, to
@@ -999,6 +1008,7 @@ static PyType_Slot delayedcall_slots[] = {
     {Py_tp_traverse, delayedcall_traverse},
     {Py_tp_clear, delayedcall_clear},
     {Py_tp_richcompare, delayedcall_richcompare},
+    {Py_tp_hash, delayedcall_hash},
     {Py_tp_repr, delayedcall_repr},
     {Py_tp_methods, delayedcall_methods},
     {Py_tp_getset, delayedcall_getset},

@@ -1,0 +1,935 @@
+"""
+Run Twisted's own test suites with twisted-fast's classes in place.
+
+Run one suite, with the fast classes (the default) or without them::
+
+    python -m twisted_fast.trial [--plain] [--json FILE] [trial args...] MODULES...
+
+Unless C{--plain} is given, L{twisted_fast.install} is called before trial
+(and so before any test module) is imported, and one line says what is in
+place.  Everything else is passed to trial unchanged, and the exit status is
+trial's.  C{--json FILE} records the outcome of every test (see L{OUTCOMES})
+and what stood at the patched names while the tests ran.
+
+Check that the fast classes are no worse than Twisted's, test for test::
+
+    python -m twisted_fast.trial --compare [--together] [--fast-arg ARG]...
+        [--timeout SECONDS] [trial --options...] [MODULES...]
+
+Each module (or, with C{--together}, all of them at once) runs twice in
+subprocesses, plain and then fast, and every test that does worse in the fast
+run is reported as a regression (see L{classify}).  Without modules the
+suites of the contract, L{CONTRACT_SUITES}, are compared.  Trial options go to
+both runs and must be written C{--option=value}; C{--fast-arg} options go to
+the fast run only (for example a reactor).  The exit status is 1 on any
+regression or broken run.
+
+This drives trial's own machinery (C{twisted.scripts.trial}: its option
+parser, loader and runner); only the reporter is subclassed, to record the
+outcome of each test.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from typing import IO, Any, Callable, Iterable, NoReturn, Sequence
+
+#: The Twisted suites the fast classes must pass "no worse than a plain run".
+CONTRACT_SUITES: tuple[str, ...] = (
+    "twisted.test.test_task",
+    "twisted.test.test_cooperator",
+    "twisted.internet.test.test_base",
+    "twisted.internet.test.test_time",
+    "twisted.test.test_internet",
+    "twisted.internet.test.test_core",
+    "twisted.internet.test.test_posixbase",
+    "twisted.test.test_threads",
+)
+
+#: Names described in every run's JSON, patched or not.
+WATCHED_NAMES: tuple[str, ...] = (
+    "twisted.internet.task.Clock",
+    "twisted.internet.base.DelayedCall",
+    "twisted.internet.testing.MemoryReactorClock",
+)
+
+PASS = "pass"
+FAIL = "fail"
+ERROR = "error"
+SKIP = "skip"
+EXPECTED_FAILURE = "expectedFailure"
+UNEXPECTED_SUCCESS = "unexpectedSuccess"
+
+#: The outcomes of a test, from best to worst: when trial reports a test more
+#: than once (an error logged after a failure, say) the worst one is kept.
+OUTCOMES: tuple[str, ...] = (
+    PASS,
+    SKIP,
+    EXPECTED_FAILURE,
+    UNEXPECTED_SUCCESS,
+    FAIL,
+    ERROR,
+)
+
+#: Outcomes that make trial's run unsuccessful.
+BAD_OUTCOMES = frozenset({FAIL, ERROR})
+
+REGRESSION = "regression"
+IMPROVEMENT = "improvement"
+CHANGED = "changed"
+
+_PROGRAM = "python -m twisted_fast.trial"
+_DETAIL_LIMIT = 4000
+
+
+# ---------------------------------------------------------------------------
+# What is in place
+
+
+@dataclass
+class Installation:
+    """
+    What a run put in place of Twisted's classes.
+
+    @ivar mode: C{"plain"} or C{"fast"}.
+    @ivar accelerated: whether the C extension is in use.
+    @ivar patched: the dotted names L{twisted_fast.install} replaced.
+    @ivar lateModules: Twisted test modules imported before the install, whose
+        own references may still be Twisted's classes.
+    """
+
+    mode: str
+    accelerated: bool
+    patched: list[str]
+    lateModules: list[str] = field(default_factory=list)
+
+    def describe(self) -> str:
+        """
+        @return: one line saying what is in place.
+        """
+        if self.mode == "plain":
+            line = "plain run, install() not called: Twisted's own classes"
+        elif self.accelerated:
+            line = f"ACCELERATED, install() patched {len(self.patched)} names: " + (
+                ", ".join(self.patched) or "(none)"
+            )
+        else:
+            line = (
+                f"fallback ({_fallbackReason()}), install() patched nothing:"
+                " Twisted's own classes"
+            )
+        if self.lateModules:
+            line += " [WARNING: imported before install: " + ", ".join(self.lateModules) + "]"
+        return "twisted-fast: " + line
+
+
+def _fallbackReason() -> str:
+    """
+    @return: why the C extension is not in use, as far as can be told.
+    """
+    if os.environ.get("TWISTED_FAST_NO_EXTENSIONS", "") not in ("", "0"):
+        return "TWISTED_FAST_NO_EXTENSIONS is set"
+    return "C extension twisted_fast._speedups not built or not importable"
+
+
+def _importedTestModules() -> list[str]:
+    """
+    @return: the Twisted test modules already imported.
+    """
+    return sorted(
+        name
+        for name in sys.modules
+        if name.startswith("twisted.")
+        and any(part.startswith("test_") for part in name.split("."))
+    )
+
+
+def _patchedNames() -> list[str]:
+    """
+    @return: the dotted names L{twisted_fast.install} has replaced.
+    """
+    from twisted_fast import _install
+
+    saved = getattr(_install, "_saved", {})
+    return sorted(f"{module}.{name}" for module, name in saved)
+
+
+def putInPlace(plain: bool) -> Installation:
+    """
+    Install the fast classes, unless C{plain}.  Call before trial and the
+    test modules are imported.
+
+    @param plain: leave Twisted's classes alone.
+    @return: what is in place.
+    """
+    late = _importedTestModules()
+    import twisted_fast
+
+    if plain:
+        return Installation("plain", twisted_fast.ACCELERATED, [], late)
+    twisted_fast.install()
+    return Installation("fast", twisted_fast.ACCELERATED, _patchedNames(), late)
+
+
+def _fastTypes() -> set[type]:
+    """
+    @return: the classes of the C extension (empty in fallback mode).
+    """
+    from twisted_fast import _compat
+
+    speedups = _compat.speedups
+    if speedups is None:
+        return set()
+    return {
+        value
+        for value in vars(speedups).values()
+        if isinstance(value, type)
+        and value.__module__ != "builtins"
+        and not value.__module__.startswith("twisted.")
+    }
+
+
+def _resolve(dottedName: str) -> Any:
+    """
+    @return: the object at C{dottedName} (C{module.attribute}), or L{None}.
+    """
+    import importlib
+
+    moduleName, _, attribute = dottedName.rpartition(".")
+    try:
+        module = importlib.import_module(moduleName)
+    except ImportError:
+        return None
+    return getattr(module, attribute, None)
+
+
+def describeNames(names: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """
+    Say what stands at some dotted names, and whether it is a fast class.
+
+    @param names: dotted names, C{module.attribute}.
+    @return: for each name, C{{"type": qualified name, "fast": bool}}; fast
+        means built on a class of the C extension.
+    """
+    fastTypes = _fastTypes()
+    described = {}
+    for name in names:
+        value = _resolve(name)
+        mro = getattr(value, "__mro__", (type(value),))
+        described[name] = {
+            "type": _qualifiedName(value),
+            "fast": any(klass in fastTypes for klass in mro),
+        }
+    return described
+
+
+def _qualifiedName(value: Any) -> str:
+    """
+    @return: C{module.qualname} of C{value}, or its C{repr}.
+    """
+    qualname = getattr(value, "__qualname__", None)
+    if qualname is None:
+        return repr(value)
+    return f"{getattr(value, '__module__', '?')}.{qualname}"
+
+
+# ---------------------------------------------------------------------------
+# Recording outcomes
+
+
+class Recorder:
+    """
+    The outcome of each test, by test id, as a reporter reports them.
+
+    @ivar outcomes: test id -> one of L{OUTCOMES}.
+    @ivar details: test id -> skip reason or traceback, for outcomes that
+        have one.
+    """
+
+    def __init__(self) -> None:
+        self.outcomes: dict[str, str] = {}
+        self.details: dict[str, str] = {}
+
+    def record(self, test: Any, outcome: str, detail: str | None = None) -> None:
+        """
+        Record an outcome, keeping the worst when a test is reported twice.
+        """
+        testId = _testId(test)
+        previous = self.outcomes.get(testId)
+        if previous is not None and OUTCOMES.index(previous) >= OUTCOMES.index(outcome):
+            return
+        self.outcomes[testId] = outcome
+        if detail:
+            self.details[testId] = detail[-_DETAIL_LIMIT:]
+        else:
+            self.details.pop(testId, None)
+
+    def counts(self) -> dict[str, int]:
+        """
+        @return: how many tests had each outcome.
+        """
+        return countOutcomes(self.outcomes)
+
+
+def countOutcomes(outcomes: dict[str, str]) -> dict[str, int]:
+    """
+    @return: how many tests had each outcome, for every outcome.
+    """
+    counts = dict.fromkeys(OUTCOMES, 0)
+    for outcome in outcomes.values():
+        counts[outcome] += 1
+    return counts
+
+
+def _testId(test: Any) -> str:
+    """
+    @return: the id of a test, or some name for what trial reported.
+    """
+    testId = getattr(test, "id", None)
+    return testId() if callable(testId) else str(test)
+
+
+def _describeError(error: Any) -> str:
+    """
+    @param error: a L{Failure} or an C{exc_info} tuple.
+    @return: its traceback.
+    """
+    from twisted.python.failure import Failure
+
+    if isinstance(error, tuple):
+        if error[1] is None:
+            return "unknown error"
+        error = Failure(error[1], error[0], error[2])
+    try:
+        return error.getTraceback()
+    except Exception:
+        return repr(error)
+
+
+def recordingReporter(reporterClass: type, recorder: Recorder) -> type:
+    """
+    Subclass a trial reporter so that it tells C{recorder} every outcome.
+
+    @param reporterClass: trial's reporter, as chosen by C{--reporter}.
+    @param recorder: where the outcomes go.
+    @return: the subclass, a drop-in for C{reporterClass}.
+    """
+
+    class RecordingReporter(reporterClass):  # type: ignore[misc,valid-type]
+        def addSuccess(self, test: Any) -> None:
+            recorder.record(test, PASS)
+            super().addSuccess(test)
+
+        def addFailure(self, test: Any, fail: Any) -> None:
+            recorder.record(test, FAIL, _describeError(fail))
+            super().addFailure(test, fail)
+
+        def addError(self, test: Any, error: Any) -> None:
+            recorder.record(test, ERROR, _describeError(error))
+            super().addError(test, error)
+
+        def addSkip(self, test: Any, reason: Any) -> None:
+            recorder.record(test, SKIP, str(reason))
+            super().addSkip(test, reason)
+
+        def addExpectedFailure(self, test: Any, *args: Any, **kwargs: Any) -> None:
+            recorder.record(test, EXPECTED_FAILURE)
+            super().addExpectedFailure(test, *args, **kwargs)
+
+        def addUnexpectedSuccess(self, test: Any, *args: Any, **kwargs: Any) -> None:
+            recorder.record(test, UNEXPECTED_SUCCESS)
+            super().addUnexpectedSuccess(test, *args, **kwargs)
+
+    RecordingReporter.__name__ = RecordingReporter.__qualname__ = (
+        "Recording" + reporterClass.__name__
+    )
+    return RecordingReporter
+
+
+# ---------------------------------------------------------------------------
+# One run, in this process
+
+
+def runTrial(
+    trialArgs: Sequence[str], plain: bool = False, jsonPath: str | None = None
+) -> int:
+    """
+    Put the fast classes in place (unless C{plain}), then run trial.
+
+    @param trialArgs: trial's command line, options and test names.
+    @param plain: run on Twisted's own classes.
+    @param jsonPath: where to write the outcome of each test, if anywhere.
+    @return: trial's exit status: 0 if the run was successful, else 1.
+    """
+    installation = putInPlace(plain)
+    print(installation.describe(), flush=True)
+    from twisted.scripts import trial as script
+
+    config = _parseTrialOptions(script, trialArgs)
+    recorder = Recorder()
+    config["reporter"] = recordingReporter(config["reporter"], recorder)
+    script._initialDebugSetup(config)
+    try:
+        trialRunner = script._makeRunner(config)
+    except script._DebuggerNotFound as e:
+        raise SystemExit(f"{_PROGRAM}: {e}")
+    suite = script._getSuite(config)
+    names = sorted(set(WATCHED_NAMES) | set(installation.patched))
+    classes = describeNames(names)
+    started = time.monotonic()
+    result = _runSuite(trialRunner, suite, config["until-failure"])
+    seconds = time.monotonic() - started
+    _finishCoverage(config)
+    if jsonPath is not None:
+        report = {
+            "mode": installation.mode,
+            "accelerated": installation.accelerated,
+            "patched": installation.patched,
+            "lateModules": installation.lateModules,
+            "classes": classes,
+            "classesAtEnd": describeNames(names),
+            "argv": list(trialArgs),
+            "seconds": round(seconds, 3),
+            "successful": bool(result.wasSuccessful()),
+            "counts": recorder.counts(),
+            "tests": recorder.outcomes,
+            "details": recorder.details,
+        }
+        _writeJson(jsonPath, report)
+    return 0 if result.wasSuccessful() else 1
+
+
+def _parseTrialOptions(script: Any, trialArgs: Sequence[str]) -> Any:
+    """
+    Parse trial's command line with trial's own options.
+
+    @param script: C{twisted.scripts.trial}.
+    @return: the parsed C{Options}.
+    """
+    from twisted.python import usage
+
+    sys.argv = ["trial", *trialArgs]
+    config = script.Options()
+    try:
+        config.parseOptions(list(trialArgs))
+    except usage.error as e:
+        raise SystemExit(f"{_PROGRAM}: {e}")
+    if config["jobs"]:
+        raise SystemExit(
+            f"{_PROGRAM}: --jobs is not supported: trial's worker processes"
+            " would not have the fast classes installed"
+        )
+    return config
+
+
+def _runSuite(trialRunner: Any, suite: Any, untilFailure: bool) -> Any:
+    """
+    @return: trial's result for C{suite}.
+    """
+    if untilFailure:
+        return trialRunner.runUntilFailure(suite)
+    return trialRunner.run(suite)
+
+
+def _finishCoverage(config: Any) -> None:
+    """
+    Write coverage results, as trial does for C{--coverage}.
+    """
+    if config.tracer:
+        sys.settrace(None)
+        results = config.tracer.results()
+        results.write_results(
+            show_missing=True, summary=False, coverdir=config.coverdir().path
+        )
+
+
+def _writeJson(path: str, data: dict[str, Any]) -> None:
+    """
+    Write C{data} to C{path} as JSON.
+    """
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(data, f, indent=1, sort_keys=True)
+
+
+# ---------------------------------------------------------------------------
+# Comparing a plain run with a fast run, in subprocesses
+
+
+@dataclass
+class RunResult:
+    """
+    One trial run in a subprocess.
+
+    @ivar mode: C{"plain"} or C{"fast"}.
+    @ivar modules: the test names run.
+    @ivar returncode: the exit status, L{None} if it timed out.
+    @ivar seconds: wall time, including the interpreter's start.
+    @ivar data: what the run wrote with C{--json}, L{None} if nothing.
+    @ivar output: its standard output and error.
+    """
+
+    mode: str
+    modules: tuple[str, ...]
+    returncode: int | None
+    seconds: float
+    data: dict[str, Any] | None
+    output: str
+
+    @property
+    def tests(self) -> dict[str, str]:
+        """
+        @return: test id -> outcome.
+        """
+        return dict(self.data["tests"]) if self.data else {}
+
+    @property
+    def banner(self) -> str:
+        """
+        @return: the line the run printed about what was in place.
+        """
+        for line in self.output.splitlines():
+            if line.startswith("twisted-fast: "):
+                return line
+        return "twisted-fast: (no banner)"
+
+    def summary(self) -> str:
+        """
+        @return: counts and time, on one line.
+        """
+        if self.data is None:
+            return f"NO RESULTS (exit status {self.returncode}, {self.seconds:.1f}s)"
+        counts = countOutcomes(self.tests)
+        parts = [f"{n} {outcome}" for outcome, n in counts.items() if n]
+        return f"{len(self.tests)} tests: {', '.join(parts) or 'none'} ({self.seconds:.1f}s)"
+
+
+@dataclass
+class Difference:
+    """
+    A test whose outcome differs between the plain and the fast run.
+
+    @ivar kind: L{REGRESSION}, L{IMPROVEMENT} or L{CHANGED}.
+    @ivar plain: the plain outcome, L{None} if the test did not run.
+    @ivar fast: the fast outcome, L{None} if the test did not run.
+    @ivar detail: the fast run's traceback or skip reason, if any.
+    """
+
+    testId: str
+    kind: str
+    plain: str | None
+    fast: str | None
+    detail: str | None = None
+
+    def format(self) -> str:
+        """
+        @return: a line, followed by the detail's last lines, indented.
+        """
+        line = f"  {self.kind.upper()} {self.testId}: plain {self.plain}, fast {self.fast}"
+        if not self.detail:
+            return line
+        tail = self.detail.rstrip().splitlines()[-12:]
+        return "\n".join([line, *("      " + text for text in tail)])
+
+
+@dataclass
+class Comparison:
+    """
+    The plain and fast runs of one set of test modules.
+    """
+
+    modules: tuple[str, ...]
+    plain: RunResult
+    fast: RunResult
+    differences: list[Difference]
+
+    @property
+    def regressions(self) -> list[Difference]:
+        """
+        @return: the tests that do worse with the fast classes.
+        """
+        return [d for d in self.differences if d.kind == REGRESSION]
+
+    @property
+    def problems(self) -> list[str]:
+        """
+        @return: runs that broke down and left nothing to compare.
+        """
+        return [
+            f"{run.mode} run of {' '.join(self.modules)} left no results"
+            f" (exit status {run.returncode})"
+            for run in (self.plain, self.fast)
+            if run.data is None
+        ]
+
+    @property
+    def ok(self) -> bool:
+        """
+        @return: whether the fast run is no worse than the plain one.
+        """
+        return not self.regressions and not self.problems
+
+    def format(self) -> str:
+        """
+        @return: a report of both runs and every difference.
+        """
+        lines = [
+            f"== {' '.join(self.modules)}",
+            f"  plain: {self.plain.summary()}",
+            f"  fast:  {self.fast.summary()}",
+            f"         {self.fast.banner}",
+        ]
+        lines.extend(d.format() for d in self.differences)
+        lines.extend(f"  PROBLEM {problem}" for problem in self.problems)
+        for run in (self.plain, self.fast):
+            if run.data is None:
+                tail = run.output.rstrip().splitlines()[-20:]
+                lines.extend(f"    {run.mode}| {text}" for text in tail)
+        return "\n".join(lines)
+
+
+@dataclass
+class CompareReport:
+    """
+    The comparisons of every module set.
+    """
+
+    comparisons: list[Comparison]
+
+    @property
+    def tests(self) -> int:
+        """
+        @return: how many tests the plain runs ran.
+        """
+        return sum(len(c.plain.tests) for c in self.comparisons)
+
+    @property
+    def regressions(self) -> list[Difference]:
+        """
+        @return: every regression.
+        """
+        return [d for c in self.comparisons for d in c.regressions]
+
+    @property
+    def ok(self) -> bool:
+        """
+        @return: whether every comparison is.
+        """
+        return all(c.ok for c in self.comparisons)
+
+    def summary(self) -> str:
+        """
+        @return: the one-line summary.
+        """
+        fastModes = {_fastKind(c.fast) for c in self.comparisons}
+        problems = sum(len(c.problems) for c in self.comparisons)
+        line = (
+            f"upstream: {self.tests} tests, fast regressions: {len(self.regressions)}"
+            f" (fast run: {', '.join(sorted(fastModes))})"
+        )
+        return line + (f", broken runs: {problems}" if problems else "")
+
+
+def _fastKind(run: RunResult) -> str:
+    """
+    @return: C{"ACCELERATED"}, C{"fallback"} or C{"unknown"} for a fast run.
+    """
+    if run.data is None:
+        return "unknown"
+    return "ACCELERATED" if run.data.get("accelerated") else "fallback"
+
+
+def classify(plain: str | None, fast: str | None) -> str | None:
+    """
+    Judge the fast outcome of a test against its plain one.
+
+    A regression is a test that passes plain but not fast, or that fails or
+    errors fast but did not fail the same way plain (including a test only
+    the fast run reported).  A test that fails plain and not fast is an
+    improvement; any other difference (a skip, a todo) is a change.
+
+    @param plain: the plain outcome, L{None} if the test did not run.
+    @param fast: the fast outcome, L{None} if the test did not run.
+    @return: L{REGRESSION}, L{IMPROVEMENT}, L{CHANGED}, or L{None} if the
+        outcomes are the same.
+    """
+    if plain == fast:
+        return None
+    if plain == PASS or fast in BAD_OUTCOMES:
+        return REGRESSION
+    if plain in BAD_OUTCOMES and fast is not None:
+        return IMPROVEMENT
+    return CHANGED
+
+
+def diffRuns(plain: RunResult, fast: RunResult) -> list[Difference]:
+    """
+    @return: every test whose outcome differs, regressions first.
+    """
+    plainTests, fastTests = plain.tests, fast.tests
+    details = fast.data.get("details", {}) if fast.data else {}
+    differences = []
+    for testId in sorted(set(plainTests) | set(fastTests)):
+        before, after = plainTests.get(testId), fastTests.get(testId)
+        kind = classify(before, after)
+        if kind is not None:
+            differences.append(
+                Difference(testId, kind, before, after, details.get(testId))
+            )
+    order = (REGRESSION, CHANGED, IMPROVEMENT)
+    return sorted(differences, key=lambda d: order.index(d.kind))
+
+
+def _childEnvironment() -> dict[str, str]:
+    """
+    @return: the environment of a run, able to import this very package.
+    """
+    import twisted_fast
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(twisted_fast.__file__)))
+    env = dict(os.environ)
+    paths = [root, *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    return env
+
+
+def runInSubprocess(
+    modules: Sequence[str],
+    plain: bool,
+    trialArgs: Sequence[str] = (),
+    timeout: float | None = None,
+    python: str = sys.executable,
+) -> RunResult:
+    """
+    Run trial on C{modules} in a subprocess, in a scratch directory.
+
+    @param modules: the test names.
+    @param plain: run on Twisted's own classes.
+    @param trialArgs: further trial options.
+    @param timeout: seconds before the run is killed, if any.
+    @param python: the interpreter.
+    @return: the run.
+    """
+    with tempfile.TemporaryDirectory(prefix="twisted-fast-trial-") as workdir:
+        jsonPath = os.path.join(workdir, "outcomes.json")
+        argv = [python, "-m", "twisted_fast.trial", "--json", jsonPath]
+        argv += ["--plain"] if plain else []
+        argv += [*trialArgs, *modules]
+        started = time.monotonic()
+        returncode, output = _execute(argv, workdir, timeout)
+        seconds = time.monotonic() - started
+        data = _readJson(jsonPath)
+    mode = "plain" if plain else "fast"
+    return RunResult(mode, tuple(modules), returncode, seconds, data, output)
+
+
+def _execute(
+    argv: list[str], workdir: str, timeout: float | None
+) -> tuple[int | None, str]:
+    """
+    @return: the exit status (L{None} on timeout) and output of C{argv}.
+    """
+    try:
+        completed = subprocess.run(
+            argv,
+            cwd=workdir,
+            env=_childEnvironment(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            timeout=timeout,
+        )
+    except subprocess.TimeoutExpired as e:
+        output = (e.output or b"").decode("utf-8", "replace")
+        return None, output + f"\n[killed after {timeout}s]"
+    return completed.returncode, completed.stdout.decode("utf-8", "replace")
+
+
+def _readJson(path: str) -> dict[str, Any] | None:
+    """
+    @return: the JSON at C{path}, or L{None} if there is none.
+    """
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)  # type: ignore[no-any-return]
+    except (OSError, ValueError):
+        return None
+
+
+def compareSet(
+    modules: Sequence[str],
+    trialArgs: Sequence[str] = (),
+    fastArgs: Sequence[str] = (),
+    timeout: float | None = None,
+) -> Comparison:
+    """
+    Run one set of test modules plain, then fast, and compare.
+
+    @param modules: the test names, run by one trial process per mode.
+    @param trialArgs: trial options for both runs.
+    @param fastArgs: trial options for the fast run only.
+    @param timeout: seconds before a run is killed, if any.
+    @return: the comparison.
+    """
+    plain = runInSubprocess(modules, True, trialArgs, timeout)
+    fast = runInSubprocess(modules, False, [*trialArgs, *fastArgs], timeout)
+    return Comparison(tuple(modules), plain, fast, diffRuns(plain, fast))
+
+
+def compare(
+    modules: Sequence[str] = CONTRACT_SUITES,
+    trialArgs: Sequence[str] = (),
+    fastArgs: Sequence[str] = (),
+    together: bool = False,
+    timeout: float | None = None,
+    out: IO[str] | None = None,
+) -> CompareReport:
+    """
+    Compare plain and fast runs of each module (or of all of them together).
+
+    @param modules: the test names; L{CONTRACT_SUITES} by default.
+    @param trialArgs: trial options for both runs.
+    @param fastArgs: trial options for the fast runs only.
+    @param together: run all modules in one trial process per mode.
+    @param timeout: seconds before a run is killed, if any.
+    @param out: where to write the report as it goes, if anywhere.
+    @return: the comparisons.
+    """
+    moduleSets = [list(modules)] if together else [[m] for m in modules]
+    comparisons = []
+    for moduleSet in moduleSets:
+        comparison = compareSet(moduleSet, trialArgs, fastArgs, timeout)
+        comparisons.append(comparison)
+        _write(out, comparison.format())
+    report = CompareReport(comparisons)
+    _write(out, report.summary())
+    return report
+
+
+def _write(out: IO[str] | None, text: str) -> None:
+    """
+    Write a line of report to C{out}, if any.
+    """
+    if out is not None:
+        out.write(text + "\n")
+        out.flush()
+
+
+# ---------------------------------------------------------------------------
+# Command line
+
+
+@dataclass
+class Arguments:
+    """
+    The command line, split into this runner's options and trial's.
+    """
+
+    plain: bool = False
+    jsonPath: str | None = None
+    compare: bool = False
+    together: bool = False
+    timeout: float | None = None
+    fastArgs: list[str] = field(default_factory=list)
+    trialArgs: list[str] = field(default_factory=list)
+
+
+def _valueOption(
+    args: Arguments, name: str, value: str
+) -> None:
+    """
+    Set the option C{name} (one that takes a value) to C{value}.
+    """
+    if name == "--json":
+        args.jsonPath = value
+    elif name == "--fast-arg":
+        args.fastArgs.append(value)
+    else:
+        args.timeout = float(value)
+
+
+_FLAGS: dict[str, Callable[[Arguments], None]] = {
+    "--plain": lambda a: setattr(a, "plain", True),
+    "--compare": lambda a: setattr(a, "compare", True),
+    "--together": lambda a: setattr(a, "together", True),
+}
+_VALUE_OPTIONS = ("--json", "--fast-arg", "--timeout")
+
+
+def parseArguments(argv: Sequence[str]) -> Arguments:
+    """
+    Take this runner's options out of C{argv}; the rest is trial's.
+
+    @param argv: the command line, without the program name.
+    @return: the parsed arguments.
+    """
+    args = Arguments()
+    items = list(argv)
+    while items:
+        item = items.pop(0)
+        name, equals, value = item.partition("=")
+        if item in _FLAGS:
+            _FLAGS[item](args)
+        elif name in _VALUE_OPTIONS and equals:
+            _valueOption(args, name, value)
+        elif item in _VALUE_OPTIONS:
+            if not items:
+                raise SystemExit(f"{_PROGRAM}: {item} needs a value")
+            _valueOption(args, item, items.pop(0))
+        else:
+            args.trialArgs.append(item)
+    return args
+
+
+def _mainCompare(args: Arguments) -> int:
+    """
+    Run the C{--compare} mode.
+
+    @return: the exit status: 1 on regressions or broken runs.
+    """
+    options = [a for a in args.trialArgs if a.startswith("-")]
+    modules = [a for a in args.trialArgs if not a.startswith("-")]
+    report = compare(
+        modules or CONTRACT_SUITES,
+        options,
+        args.fastArgs,
+        args.together,
+        args.timeout,
+        sys.stdout,
+    )
+    return 0 if report.ok else 1
+
+
+def _printHelp() -> NoReturn:
+    """
+    Print this runner's usage, then trial's, and exit.
+    """
+    print(__doc__.strip() + "\n\nTrial's own options follow.\n", flush=True)
+    from twisted.scripts import trial as script
+
+    sys.argv = ["trial"]
+    script.Options().opt_help()
+    sys.exit(0)
+
+
+def main(argv: Sequence[str] | None = None) -> NoReturn:
+    """
+    Run the command line (C{sys.argv} by default) and exit.
+    """
+    if argv is None:
+        argv = sys.argv[1:]
+    if not argv or "--help" in argv or "-h" in argv:
+        _printHelp()
+    args = parseArguments(argv)
+    if args.compare:
+        sys.exit(_mainCompare(args))
+    sys.exit(runTrial(args.trialArgs or ["--help"], args.plain, args.jsonPath))
+
+
+if __name__ == "__main__":
+    main()
