@@ -16,7 +16,7 @@
  * last reference to a call); an overridden seconds() runs Python too.  After
  * each such call the loop re-reads the heap from scratch.
  */
-#include "delayedcall.h"
+#include "timerowner.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -27,7 +27,6 @@
 
 typedef struct {
     TimerOwnerObject owner; /* must come first: calls reach their heap */
-    tf_state *state;        /* the type keeps the module (and state) alive */
     PyObject *dict;
     PyObject *weakreflist;
     double right_now;
@@ -55,7 +54,7 @@ clock_now(TimerOwnerObject *owner, double *now)
         return 0;
     }
     PyObject *result =
-        PyObject_CallMethodNoArgs((PyObject *)self, self->state->str_seconds);
+        PyObject_CallMethodNoArgs((PyObject *)self, self->owner.state->str_seconds);
     if (result == NULL) {
         return -1;
     }
@@ -72,7 +71,7 @@ static const tf_owner_ops clock_ops = {
 static int
 find_seconds_override(ClockObject *self)
 {
-    tf_state *state = self->state;
+    tf_state *state = self->owner.state;
     if (self->dict != NULL) {
         int found = PyDict_Contains(self->dict, state->str_seconds);
         if (found != 0) {
@@ -101,62 +100,6 @@ update_seconds_override(ClockObject *self)
     }
     self->seconds_overridden = (char)overridden;
     return 0;
-}
-
-/* --- the pending calls ------------------------------------------------------- */
-
-static DelayedCallObject *
-entry_call(const tf_heap_entry *entry)
-{
-    return tf_delayedcall_from_node(entry->node);
-}
-
-/* Drop every pending call: each stays uncalled and uncancelled but can no
- * longer fire (Twisted's Clock.__init__ simply forgets its list). */
-static void
-release_heap(ClockObject *self)
-{
-    tf_heap old;
-    tf_heap_detach(&self->owner.heap, &old);
-    for (size_t i = 0; i < old.len; i++) {
-        tf_delayedcall_orphan(entry_call(&old.entries[i]));
-    }
-    /* Only now release them: a __del__ may schedule on this clock again. */
-    for (size_t i = 0; i < old.len; i++) {
-        Py_DECREF(entry_call(&old.entries[i]));
-    }
-    tf_heap_free(&old);
-}
-
-static int
-compare_entries(const void *a, const void *b)
-{
-    const tf_heap_entry *x = a, *y = b;
-    if (x->deadline != y->deadline) {
-        return x->deadline < y->deadline ? -1 : 1;
-    }
-    return x->node->seq < y->node->seq ? -1 : (x->node->seq > y->node->seq);
-}
-
-/* The pending calls in the order they will fire, as a new list. */
-static PyObject *
-sorted_calls(ClockObject *self)
-{
-    const tf_heap *heap = &self->owner.heap;
-    size_t len = heap->len;
-    tf_heap_entry *entries = PyMem_Malloc(len ? len * sizeof(*entries) : 1);
-    if (entries == NULL) {
-        return PyErr_NoMemory();
-    }
-    memcpy(entries, heap->entries, len * sizeof(*entries));
-    qsort(entries, len, sizeof(*entries), compare_entries);
-    PyObject *list = PyList_New((Py_ssize_t)len);
-    for (size_t i = 0; list != NULL && i < len; i++) {
-        PyList_SET_ITEM(list, (Py_ssize_t)i,
-                        Py_NewRef((PyObject *)entry_call(&entries[i])));
-    }
-    PyMem_Free(entries);
-    return list;
 }
 
 /* --- methods ----------------------------------------------------------------- */
@@ -246,7 +189,7 @@ clock_callLater(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
                 PyObject *kwnames)
 {
     ClockObject *self = Clock_CAST(op);
-    tf_state *state = self->state;
+    tf_state *state = self->owner.state;
     PyObject *delay, *callable, *call_args, *kw, *call = NULL;
     if (parse_call_later(state, args, nargs, kwnames, &delay, &callable,
                          &call_args, &kw) < 0) {
@@ -277,18 +220,18 @@ static int
 run_due_calls(ClockObject *self)
 {
     for (;;) {
-        double now, deadline;
+        double now;
         if (clock_now(&self->owner, &now) < 0) {
             return -1;
         }
-        tf_heap_node *node = tf_heap_peek(&self->owner.heap, &deadline);
-        if (node == NULL || deadline > now) {
+        DelayedCallObject *call = tf_owner_pop_due(&self->owner, now);
+        if (call == NULL) {
             return 0;
         }
-        DelayedCallObject *call = tf_delayedcall_from_node(node);
-        /* The heap's reference becomes ours. */
-        tf_heap_remove(&self->owner.heap, node);
         int result = tf_delayedcall_fire(call);
+        if (Py_REFCNT(call) > 1) {
+            tf_owner_adopted(call); /* it outlives our reference */
+        }
         Py_DECREF(call);
         if (result < 0) {
             return -1;
@@ -336,7 +279,7 @@ PyDoc_STRVAR(clock_pump_doc,
 static PyObject *
 clock_pump(PyObject *op, PyObject *timings)
 {
-    PyObject *advance = Clock_CAST(op)->state->str_advance;
+    PyObject *advance = Clock_CAST(op)->owner.state->str_advance;
     PyObject *iterator = PyObject_GetIter(timings);
     if (iterator == NULL) {
         return NULL;
@@ -365,7 +308,7 @@ PyDoc_STRVAR(clock_getDelayedCalls_doc,
 static PyObject *
 clock_getDelayedCalls(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
-    return sorted_calls(Clock_CAST(op));
+    return tf_owner_sorted_calls(&Clock_CAST(op)->owner);
 }
 
 /* --- attributes -------------------------------------------------------------- */
@@ -389,14 +332,14 @@ clock_set_rightNow(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
 static PyObject *
 clock_get_calls(PyObject *op, void *Py_UNUSED(closure))
 {
-    return sorted_calls(Clock_CAST(op));
+    return tf_owner_sorted_calls(&Clock_CAST(op)->owner);
 }
 
 /* Is value a call of ours that may go (back) into our heap? */
 static int
 is_pending_call_of(ClockObject *self, PyObject *value)
 {
-    if (!PyObject_TypeCheck(value, self->state->DelayedCallType)) {
+    if (!PyObject_TypeCheck(value, self->owner.state->DelayedCallType)) {
         PyErr_Format(PyExc_TypeError,
                      "Clock.calls takes DelayedCalls, not %.100s",
                      Py_TYPE(value)->tp_name);
@@ -432,7 +375,7 @@ clock_set_calls(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
             return -1;
         }
     }
-    release_heap(self);
+    tf_owner_release_calls(&self->owner);
     for (Py_ssize_t i = 0; i < n; i++) {
         DelayedCallObject *call =
             DelayedCall_CAST(PySequence_Fast_GET_ITEM(items, i));
@@ -441,13 +384,10 @@ clock_set_calls(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
             call->owner != op) {
             continue;
         }
-        if (tf_heap_push(&self->owner.heap, &call->node,
-                         call->time + call->delayed_time) < 0) {
+        if (tf_owner_requeue(&self->owner, call) < 0) {
             Py_DECREF(items);
-            PyErr_NoMemory();
             return -1;
         }
-        Py_INCREF(call);
     }
     Py_DECREF(items);
     return 0;
@@ -461,7 +401,7 @@ clock_setattro(PyObject *op, PyObject *name, PyObject *value)
         return -1;
     }
     if (PyUnicode_Check(name) &&
-        PyUnicode_Compare(name, self->state->str_seconds) == 0) {
+        PyUnicode_Compare(name, self->owner.state->str_seconds) == 0) {
         return update_seconds_override(self);
     }
     return 0;
@@ -481,9 +421,7 @@ clock_new(PyTypeObject *type, PyObject *Py_UNUSED(args), PyObject *Py_UNUSED(kwd
         return NULL;
     }
     TF_LIVE_COUNT(type, live_clocks, 1);
-    self->owner.ops = &clock_ops;
-    tf_heap_init(&self->owner.heap);
-    self->state = state;
+    tf_owner_init(&self->owner, state, &clock_ops);
     if (update_seconds_override(self) < 0) {
         Py_DECREF(self);
         return NULL;
@@ -499,7 +437,7 @@ clock_init(PyObject *op, PyObject *args, PyObject *kwds)
         return -1;
     }
     /* Twisted's __init__ starts an empty list of calls. */
-    release_heap(Clock_CAST(op));
+    tf_owner_release_calls(&Clock_CAST(op)->owner);
     return 0;
 }
 
@@ -509,11 +447,7 @@ clock_traverse(PyObject *op, visitproc visit, void *arg)
     ClockObject *self = Clock_CAST(op);
     Py_VISIT(Py_TYPE(op));
     Py_VISIT(self->dict);
-    const tf_heap *heap = &self->owner.heap;
-    for (size_t i = 0; i < heap->len; i++) {
-        Py_VISIT((PyObject *)entry_call(&heap->entries[i]));
-    }
-    return 0;
+    return tf_owner_traverse(&self->owner, visit, arg);
 }
 
 static int
@@ -521,7 +455,7 @@ clock_clear(PyObject *op)
 {
     ClockObject *self = Clock_CAST(op);
     Py_CLEAR(self->dict);
-    release_heap(self);
+    tf_owner_release_calls(&self->owner);
     return 0;
 }
 
@@ -535,8 +469,8 @@ clock_dealloc(PyObject *op)
         PyObject_ClearWeakRefs(op);
     }
     TF_LIVE_COUNT(type, live_clocks, -1);
-    (void)clock_clear(op);
-    tf_heap_free(&self->owner.heap);
+    Py_CLEAR(self->dict);
+    tf_owner_fini(&self->owner);
     type->tp_free(op);
     Py_DECREF(type);
 }
@@ -589,9 +523,3 @@ PyType_Spec tf_clock_spec = {
     .slots = clock_slots,
 };
 
-/* For tests (module.c exposes it): -1 when the heap is consistent. */
-long
-tf_clock_check_heap(PyObject *op)
-{
-    return tf_heap_check(&Clock_CAST(op)->owner.heap);
-}

@@ -18,6 +18,7 @@
  * function).  Nothing keeps a pointer into a heap across those calls.
  */
 #include "delayedcall.h"
+#include "timerowner.h"
 
 #include <math.h>
 #include <stddef.h>
@@ -278,7 +279,7 @@ tf_delayedcall_new_owned(tf_state *state, TimerOwnerObject *owner,
         goto error;
     }
     Py_INCREF(self); /* the heap's reference */
-    PyObject_GC_Track(self);
+    /* Not tracked while pending: see timerowner.h. */
     return (PyObject *)self;
 
 error:
@@ -345,15 +346,14 @@ delayedcall_init(PyObject *op, PyObject *args, PyObject *kwds)
 
 /* --- lifetime -------------------------------------------------------------- */
 
-static int
-delayedcall_traverse(PyObject *op, visitproc visit, void *arg)
+int
+tf_delayedcall_traverse_contents(DelayedCallObject *self, visitproc visit,
+                                 void *arg)
 {
-    DelayedCallObject *self = DelayedCall_CAST(op);
-    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(Py_TYPE(self));
     Py_VISIT(self->func);
     Py_VISIT(self->args);
     Py_VISIT(self->kw);
-    Py_VISIT(self->owner);
     Py_VISIT(self->dict);
     if (self->extra != NULL) {
         Py_VISIT(self->extra->canceller);
@@ -363,6 +363,14 @@ delayedcall_traverse(PyObject *op, visitproc visit, void *arg)
         Py_VISIT(self->extra->repr_cache);
     }
     return 0;
+}
+
+static int
+delayedcall_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    DelayedCallObject *self = DelayedCall_CAST(op);
+    Py_VISIT(self->owner);
+    return tf_delayedcall_traverse_contents(self, visit, arg);
 }
 
 /*
@@ -546,7 +554,8 @@ delayedcall_cancel(PyObject *op, PyTypeObject *defining_class,
     if (self->owner != NULL) {
         if (tf_heap_contains(&self->node)) {
             tf_heap_remove(&TimerOwner_CAST(self->owner)->heap, &self->node);
-            Py_DECREF(op); /* the heap's reference; our caller holds one */
+            tf_owner_adopted(self); /* our caller holds it */
+            Py_DECREF(op);          /* the heap's reference */
         }
     }
     else if (call_hook(self, offsetof(tf_dc_extra, canceller), "canceller") < 0) {

@@ -20,15 +20,21 @@
 /*
  * Common head of every C object that owns a tf_heap of DelayedCalls.  Types
  * that start with it (the Clock, and subclasses, whose layout extends it)
- * let a DelayedCall reach its heap and the owner's notion of "now".
+ * let a DelayedCall reach its heap and the owner's notion of "now".  The
+ * rest of the owner machinery (registry, GC support) is in timerowner.h.
  */
 typedef struct tf_owner_ops tf_owner_ops;
+typedef struct TimerOwnerObject TimerOwnerObject;
 
-typedef struct {
+struct TimerOwnerObject {
     PyObject_HEAD
     const tf_owner_ops *ops;
     tf_heap heap;
-} TimerOwnerObject;
+    tf_state *state; /* the type keeps the module (and state) alive */
+    /* Every live owner, for the GC callback (timerowner.c). */
+    TimerOwnerObject *prev_owner;
+    TimerOwnerObject *next_owner;
+};
 
 struct tf_owner_ops {
     /* Store the owner's current time in *now; 0, or -1 with an exception.
@@ -94,6 +100,11 @@ tf_delayedcall_from_node(tf_heap_node *node)
     return (DelayedCallObject *)((char *)node -
                                  offsetof(DelayedCallObject, node));
 }
+
+/* Visit what the call references, except its owner (timerowner.c visits
+ * the contents of the untracked calls only its heap holds). */
+int tf_delayedcall_traverse_contents(DelayedCallObject *call, visitproc visit,
+                                     void *arg);
 
 /* Refuse a NaN time: 0, or -1 with ValueError set. */
 int tf_check_not_nan(double value, const char *what);

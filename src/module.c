@@ -9,9 +9,7 @@
 #include "state.h"
 
 #include "debug.h"
-
-/* clock.c: heap invariant check, for tests. */
-long tf_clock_check_heap(PyObject *clock);
+#include "timerowner.h"
 
 /* --- helpers for tests --------------------------------------------------------- */
 
@@ -28,7 +26,7 @@ check_heap(PyObject *module, PyObject *clock)
         PyErr_SetString(PyExc_TypeError, "_check_heap() takes a Clock");
         return NULL;
     }
-    return PyLong_FromLong(tf_clock_check_heap(clock));
+    return PyLong_FromLong(tf_owner_check_heap(TimerOwner_CAST(clock)));
 }
 
 PyDoc_STRVAR(live_counts_doc,
@@ -48,7 +46,14 @@ live_counts(PyObject *module, PyObject *Py_UNUSED(ignored))
 #endif
 }
 
+PyDoc_STRVAR(gc_callback_doc,
+"_gc_callback(phase, info) -> None\n--\n\n"
+"Installed in gc.callbacks: before each full collection, make the GC track\n"
+"exactly the pending calls that something besides their clock holds.");
+
 static PyMethodDef module_methods[] = {
+    {"_gc_callback", (PyCFunction)(void (*)(void))tf_owner_gc_callback,
+     METH_FASTCALL, gc_callback_doc},
     {"_check_heap", check_heap, METH_O, check_heap_doc},
     {"_live_counts", live_counts, METH_NOARGS, live_counts_doc},
     {NULL},
@@ -130,6 +135,21 @@ import_twisted(tf_state *state)
     return 0;
 }
 
+/* gc.callbacks.append(module._gc_callback); see timerowner.h. */
+static int
+install_gc_callback(PyObject *module)
+{
+    PyObject *callbacks = import_attr("gc", "callbacks");
+    PyObject *callback = PyObject_GetAttrString(module, "_gc_callback");
+    int result = -1;
+    if (callbacks != NULL && callback != NULL) {
+        result = PyList_Append(callbacks, callback);
+    }
+    Py_XDECREF(callbacks);
+    Py_XDECREF(callback);
+    return result;
+}
+
 static int
 module_exec(PyObject *module)
 {
@@ -149,6 +169,9 @@ module_exec(PyObject *module)
     state->clock_seconds_descr =
         PyObject_GetAttr((PyObject *)state->ClockType, state->str_seconds);
     if (state->clock_seconds_descr == NULL) {
+        return -1;
+    }
+    if (install_gc_callback(module) < 0) {
         return -1;
     }
 #ifdef TF_DEBUG

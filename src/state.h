@@ -12,6 +12,8 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+struct TimerOwnerObject;
+
 typedef struct {
     /* Types. */
     PyTypeObject *DelayedCallType;
@@ -31,6 +33,10 @@ typedef struct {
     PyObject *str_delay;
     PyObject *str_callable;
     PyObject *str_advance;
+
+    /* Every live timer owner (a list threaded through the owners), walked
+     * by the GC callback; see timerowner.c.  Not a reference. */
+    struct TimerOwnerObject *owners;
 
 #ifdef TF_DEBUG
     /* Live objects, read by tests through _speedups._live_counts(). */

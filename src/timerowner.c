@@ -1,0 +1,219 @@
+/*
+ * timerowner.c: the pending-call list shared by every C timer heap owner,
+ * and its GC support (see timerowner.h for the design).
+ *
+ * Invariants: an owner is in state->owners from tf_owner_init to
+ * tf_owner_fini; every call in owner->heap has call->owner == owner and is
+ * referenced once by the heap.
+ *
+ * Calls into Python: tf_owner_release_calls (deallocating calls).  Nothing
+ * here keeps a pointer into the heap array across it.
+ */
+#include "timerowner.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static DelayedCallObject *
+entry_call(const tf_heap_entry *entry)
+{
+    return tf_delayedcall_from_node(entry->node);
+}
+
+void
+tf_owner_init(TimerOwnerObject *owner, tf_state *state,
+              const tf_owner_ops *ops)
+{
+    owner->ops = ops;
+    owner->state = state;
+    tf_heap_init(&owner->heap);
+    owner->prev_owner = NULL;
+    owner->next_owner = state->owners;
+    if (state->owners != NULL) {
+        state->owners->prev_owner = owner;
+    }
+    state->owners = owner;
+}
+
+void
+tf_owner_fini(TimerOwnerObject *owner)
+{
+    tf_state *state = owner->state;
+    if (state == NULL) {
+        return; /* never initialised */
+    }
+    if (owner->prev_owner != NULL) {
+        owner->prev_owner->next_owner = owner->next_owner;
+    }
+    else {
+        state->owners = owner->next_owner;
+    }
+    if (owner->next_owner != NULL) {
+        owner->next_owner->prev_owner = owner->prev_owner;
+    }
+    owner->state = NULL;
+    tf_owner_release_calls(owner);
+    tf_heap_free(&owner->heap);
+}
+
+void
+tf_owner_adopted(DelayedCallObject *call)
+{
+    if (!PyObject_GC_IsTracked((PyObject *)call)) {
+        PyObject_GC_Track(call);
+    }
+}
+
+void
+tf_owner_release_calls(TimerOwnerObject *owner)
+{
+    tf_heap old;
+    tf_heap_detach(&owner->heap, &old);
+    for (size_t i = 0; i < old.len; i++) {
+        tf_delayedcall_orphan(entry_call(&old.entries[i]));
+    }
+    /* Only now release them: a __del__ may schedule on this owner again. */
+    for (size_t i = 0; i < old.len; i++) {
+        DelayedCallObject *call = entry_call(&old.entries[i]);
+        if (Py_REFCNT(call) > 1) {
+            tf_owner_adopted(call);
+        }
+        Py_DECREF(call);
+    }
+    tf_heap_free(&old);
+}
+
+DelayedCallObject *
+tf_owner_pop_due(TimerOwnerObject *owner, double now)
+{
+    double deadline;
+    tf_heap_node *node = tf_heap_peek(&owner->heap, &deadline);
+    if (node == NULL || deadline > now) {
+        return NULL;
+    }
+    tf_heap_remove(&owner->heap, node);
+    return tf_delayedcall_from_node(node); /* the heap's reference */
+}
+
+int
+tf_owner_requeue(TimerOwnerObject *owner, DelayedCallObject *call)
+{
+    if (tf_heap_push(&owner->heap, &call->node,
+                     call->time + call->delayed_time) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    Py_INCREF(call);
+    return 0;
+}
+
+static int
+compare_entries(const void *a, const void *b)
+{
+    const tf_heap_entry *x = a, *y = b;
+    if (x->deadline != y->deadline) {
+        return x->deadline < y->deadline ? -1 : 1;
+    }
+    return x->node->seq < y->node->seq ? -1 : (x->node->seq > y->node->seq);
+}
+
+PyObject *
+tf_owner_sorted_calls(TimerOwnerObject *owner)
+{
+    size_t len = owner->heap.len;
+    tf_heap_entry *entries = PyMem_Malloc(len ? len * sizeof(*entries) : 1);
+    if (entries == NULL) {
+        return PyErr_NoMemory();
+    }
+    memcpy(entries, owner->heap.entries, len * sizeof(*entries));
+    qsort(entries, len, sizeof(*entries), compare_entries);
+    PyObject *list = PyList_New((Py_ssize_t)len);
+    for (size_t i = 0; list != NULL && i < len; i++) {
+        PyList_SET_ITEM(list, (Py_ssize_t)i,
+                        Py_NewRef((PyObject *)entry_call(&entries[i])));
+    }
+    PyMem_Free(entries);
+    return list;
+}
+
+int
+tf_owner_traverse(TimerOwnerObject *owner, visitproc visit, void *arg)
+{
+    const tf_heap *heap = &owner->heap;
+    for (size_t i = 0; i < heap->len; i++) {
+        PyObject *call = (PyObject *)entry_call(&heap->entries[i]);
+        if (PyObject_GC_IsTracked(call)) {
+            Py_VISIT(call);
+        }
+        else if (Py_REFCNT(call) == 1) {
+            /* Only our heap holds it: its references are ours, including
+             * its reference back to us. */
+            int result = tf_delayedcall_traverse_contents(
+                DelayedCall_CAST(call), visit, arg);
+            if (result != 0) {
+                return result;
+            }
+            Py_VISIT((PyObject *)owner);
+        }
+        /* else: held elsewhere and untracked until the next full
+         * collection's callback tracks it; visiting nothing keeps its
+         * contents (and us) reachable, which is safe. */
+    }
+    return 0;
+}
+
+/* Before a full collection: track exactly the pending calls held by
+ * something besides their heap.  O(pending calls), like the collection. */
+static void
+retrack_pending_calls(tf_state *state)
+{
+    for (TimerOwnerObject *owner = state->owners; owner != NULL;
+         owner = owner->next_owner) {
+        const tf_heap *heap = &owner->heap;
+        for (size_t i = 0; i < heap->len; i++) {
+            PyObject *call = (PyObject *)entry_call(&heap->entries[i]);
+            int tracked = PyObject_GC_IsTracked(call);
+            if (Py_REFCNT(call) > 1 && !tracked) {
+                PyObject_GC_Track(call);
+            }
+            else if (Py_REFCNT(call) == 1 && tracked) {
+                PyObject_GC_UnTrack(call);
+            }
+        }
+    }
+}
+
+PyObject *
+tf_owner_gc_callback(PyObject *module, PyObject *const *args,
+                     Py_ssize_t nargs)
+{
+    if (nargs != 2 || !PyUnicode_Check(args[0]) || !PyDict_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError,
+                        "_gc_callback(phase, info) is called by the gc module");
+        return NULL;
+    }
+    if (PyUnicode_CompareWithASCIIString(args[0], "start") != 0) {
+        Py_RETURN_NONE;
+    }
+    PyObject *generation = PyDict_GetItemString(args[1], "generation");
+    if (generation != NULL && PyLong_Check(generation) &&
+        PyLong_AsLong(generation) == 2) {
+        retrack_pending_calls(tf_get_state(module));
+    }
+    Py_RETURN_NONE;
+}
+
+long
+tf_owner_check_heap(TimerOwnerObject *owner)
+{
+    long bad = tf_heap_check(&owner->heap);
+    for (size_t i = 0; bad < 0 && i < owner->heap.len; i++) {
+        DelayedCallObject *call = entry_call(&owner->heap.entries[i]);
+        if (call->owner != (PyObject *)owner || call->called ||
+            call->cancelled ||
+            owner->heap.entries[i].deadline != call->time + call->delayed_time) {
+            bad = (long)i;
+        }
+    }
+    return bad;
+}

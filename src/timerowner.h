@@ -1,0 +1,60 @@
+/*
+ * timerowner.h: what every owner of a C timer heap shares (the C Clock now,
+ * the reactor's timer queue later): its list of pending calls, and how the
+ * cyclic GC sees them.
+ *
+ * GC design.  A pending call that only its owner's heap references
+ * (refcount 1) is left untracked by the GC, and the owner's traverse visits
+ * that call's contents (and the call's reference back to the owner) as if
+ * the owner held them directly.  Tens of thousands of pending timers then
+ * cost nothing in the young collections their allocations trigger, yet a
+ * cycle through them (a Clock dropped by a test with pending calls that
+ * refer back to it) stays collectable.  A pending call that anything else
+ * references must be tracked, or a cycle through that other holder could
+ * never be found; such calls are found and tracked by a gc.callbacks hook
+ * before every full collection, and the owner's traverse treats an
+ * untracked call with other holders as reachable from outside (safe:
+ * nothing is freed early, the cycle waits for the next full collection).
+ * Calls are tracked whenever they leave the heap and survive.
+ */
+#ifndef TF_TIMEROWNER_H
+#define TF_TIMEROWNER_H
+
+#include "delayedcall.h"
+
+/* Set up the heap and join the registry of live owners. */
+void tf_owner_init(TimerOwnerObject *owner, tf_state *state,
+                   const tf_owner_ops *ops);
+
+/* Leave the registry and drop every pending call; for dealloc. */
+void tf_owner_fini(TimerOwnerObject *owner);
+
+/* Drop every pending call: each stays uncalled and uncancelled but can no
+ * longer fire.  Runs Python code (the calls' deallocation). */
+void tf_owner_release_calls(TimerOwnerObject *owner);
+
+/* Take the first call due at now off the heap: a new reference, or NULL
+ * when none is due (no exception). */
+DelayedCallObject *tf_owner_pop_due(TimerOwnerObject *owner, double now);
+
+/* Put a call back on its owner's heap at time + delayed_time; 0 or -1 with
+ * MemoryError. */
+int tf_owner_requeue(TimerOwnerObject *owner, DelayedCallObject *call);
+
+/* A call that has left its heap and may outlive the caller's reference:
+ * make sure the GC tracks it. */
+void tf_owner_adopted(DelayedCallObject *call);
+
+/* The pending calls in the order they will fire, as a new list. */
+PyObject *tf_owner_sorted_calls(TimerOwnerObject *owner);
+
+int tf_owner_traverse(TimerOwnerObject *owner, visitproc visit, void *arg);
+
+/* gc.callbacks hook (module function _gc_callback). */
+PyObject *tf_owner_gc_callback(PyObject *module, PyObject *const *args,
+                               Py_ssize_t nargs);
+
+/* Heap invariant check for tests: -1 when consistent. */
+long tf_owner_check_heap(TimerOwnerObject *owner);
+
+#endif /* TF_TIMEROWNER_H */
