@@ -1,5 +1,5 @@
 /*
- * heap.h: the timer heap, an array-backed binary min-heap with no Python in it.
+ * heap.h: the timer heap, an array-backed 4-ary min-heap with no Python in it.
  *
  * Owns: the entry array.  Each entry holds the deadline (so sifting reads one
  * contiguous array) and a pointer to the timer's tf_heap_node, which lives
@@ -11,7 +11,7 @@
  * at the same instant fire in the order they were (re)scheduled (libuv's
  * start_id does the same).
  *
- * Invariants: for every i > 0, entry[parent(i)] <= entry[i];
+ * Invariants: for every i > 0, entry[(i - 1) / 4] <= entry[i];
  * entry[i].node->index == i; a node not in any heap has index TF_HEAP_NONE.
  * Deadlines are never NaN (the callers refuse NaN before pushing).
  *
