@@ -125,8 +125,10 @@ tf_owner_sorted_calls(TimerOwnerObject *owner)
     if (entries == NULL) {
         return PyErr_NoMemory();
     }
-    memcpy(entries, owner->heap.entries, len * sizeof(*entries));
-    qsort(entries, len, sizeof(*entries), compare_entries);
+    if (len > 0) { /* an empty heap may have no array at all */
+        memcpy(entries, owner->heap.entries, len * sizeof(*entries));
+        qsort(entries, len, sizeof(*entries), compare_entries);
+    }
     PyObject *list = PyList_New((Py_ssize_t)len);
     for (size_t i = 0; list != NULL && i < len; i++) {
         PyList_SET_ITEM(list, (Py_ssize_t)i,
