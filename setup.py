@@ -47,6 +47,8 @@ class OptionalBuildExt(build_ext):
     Build the extension if possible; if not, explain and carry on without it.
     """
 
+    _failed = False
+
     def run(self):
         try:
             super().run()
@@ -59,11 +61,17 @@ class OptionalBuildExt(build_ext):
         except Exception as e:
             self._skipped(e)
 
-    @staticmethod
-    def _skipped(error):
+    def copy_extensions_to_source(self):
+        # An in-place build has nothing to copy once the build failed.
+        if not self._failed:
+            super().copy_extensions_to_source()
+
+    def _skipped(self, error):
         if _flag("TWISTED_FAST_WERROR") or _flag("TWISTED_FAST_REQUIRE_EXTENSION"):
             raise error
-        OptionalBuildExt._explain(error)
+        if not self._failed:
+            self._failed = True
+            self._explain(error)
 
     @staticmethod
     def _explain(error):

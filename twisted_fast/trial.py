@@ -121,15 +121,16 @@ class Installation:
             )
         else:
             line = (
-                f"fallback ({_fallbackReason()}), install() patched nothing:"
+                f"fallback ({fallbackReason()}), install() patched nothing:"
                 " Twisted's own classes"
             )
         if self.lateModules:
-            line += " [WARNING: imported before install: " + ", ".join(self.lateModules) + "]"
+            late = ", ".join(self.lateModules)
+            line += f" [WARNING: imported before install: {late}]"
         return "twisted-fast: " + line
 
 
-def _fallbackReason() -> str:
+def fallbackReason() -> str:
     """
     @return: why the C extension is not in use, as far as can be told.
     """
@@ -506,7 +507,8 @@ class RunResult:
             return f"NO RESULTS (exit status {self.returncode}, {self.seconds:.1f}s)"
         counts = countOutcomes(self.tests)
         parts = [f"{n} {outcome}" for outcome, n in counts.items() if n]
-        return f"{len(self.tests)} tests: {', '.join(parts) or 'none'} ({self.seconds:.1f}s)"
+        listed = ", ".join(parts) or "none"
+        return f"{len(self.tests)} tests: {listed} ({self.seconds:.1f}s)"
 
 
 @dataclass
@@ -530,7 +532,8 @@ class Difference:
         """
         @return: a line, followed by the detail's last lines, indented.
         """
-        line = f"  {self.kind.upper()} {self.testId}: plain {self.plain}, fast {self.fast}"
+        plain, fast = self.plain or "not run", self.fast or "not run"
+        line = f"  {self.kind.upper()} {self.testId}: plain {plain}, fast {fast}"
         if not self.detail:
             return line
         tail = self.detail.rstrip().splitlines()[-12:]
@@ -669,8 +672,11 @@ def classify(plain: str | None, fast: str | None) -> str | None:
 
 def diffRuns(plain: RunResult, fast: RunResult) -> list[Difference]:
     """
-    @return: every test whose outcome differs, regressions first.
+    @return: every test whose outcome differs, regressions first; nothing
+        if either run left no results (see L{Comparison.problems}).
     """
+    if plain.data is None or fast.data is None:
+        return []
     plainTests, fastTests = plain.tests, fast.tests
     details = fast.data.get("details", {}) if fast.data else {}
     differences = []
@@ -839,9 +845,7 @@ class Arguments:
     trialArgs: list[str] = field(default_factory=list)
 
 
-def _valueOption(
-    args: Arguments, name: str, value: str
-) -> None:
+def _valueOption(args: Arguments, name: str, value: str) -> None:
     """
     Set the option C{name} (one that takes a value) to C{value}.
     """
