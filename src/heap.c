@@ -15,12 +15,6 @@
 #define TF_HEAP_MIN_CAP 16
 #define TF_HEAP_ARITY 4
 
-#if defined(__GNUC__) || defined(__clang__)
-#define TF_PREFETCH(address) __builtin_prefetch(address)
-#else
-#define TF_PREFETCH(address) ((void)(address))
-#endif
-
 static inline size_t
 parent_of(size_t pos)
 {

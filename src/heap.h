@@ -82,6 +82,21 @@ tf_heap_deadline(const tf_heap *heap, const tf_heap_node *node)
     return heap->entries[node->index].deadline;
 }
 
+#if defined(__GNUC__) || defined(__clang__)
+#define TF_PREFETCH(address) __builtin_prefetch(address)
+#else
+#define TF_PREFETCH(address) ((void)(address))
+#endif
+
+/* Start loading size bytes at address into the cache. */
+static inline void
+tf_heap_prefetch(const void *address, size_t size)
+{
+    for (size_t offset = 0; offset < size; offset += 64) {
+        TF_PREFETCH((const char *)address + offset);
+    }
+}
+
 /* Check every invariant above; return the index of the first bad entry, or
  * -1 when the heap is consistent.  O(n): for tests only. */
 long tf_heap_check(const tf_heap *heap);

@@ -92,6 +92,12 @@ tf_owner_pop_due(TimerOwnerObject *owner, double now)
         return NULL;
     }
     tf_heap_remove(&owner->heap, node);
+    if (owner->heap.len > 0) {
+        /* The next call to fire is the new root; with many timers its
+         * object is not in cache.  Start loading it now. */
+        tf_heap_prefetch(entry_call(&owner->heap.entries[0]),
+                         sizeof(DelayedCallObject));
+    }
     return tf_delayedcall_from_node(node); /* the heap's reference */
 }
 
