@@ -30,9 +30,6 @@ typedef struct {
     PyObject *dict;
     PyObject *weakreflist;
     double right_now;
-    /* seconds() is replaced by a subclass or on the instance: call it
-     * instead of reading right_now. */
-    char seconds_overridden;
 } ClockObject;
 
 #define Clock_CAST(op) ((ClockObject *)(op))
@@ -45,16 +42,73 @@ PyDoc_STRVAR(clock_doc,
 
 /* --- time ------------------------------------------------------------------ */
 
+/*
+ * Where this clock's time comes from.  Twisted's Clock reads self.seconds()
+ * and self.rightNow by attribute every time, so tests may replace either:
+ * seconds on the instance, on a subclass or on the class itself (patched),
+ * rightNow as a subclass's class attribute.  A plain Clock answers with a
+ * pointer test and two lookups in its type's dict.
+ */
+typedef enum {
+    TIME_FIELD,     /* the C field right_now */
+    TIME_ATTRIBUTE, /* self.rightNow: a subclass shadows our descriptor */
+    TIME_METHOD,    /* self.seconds(): replaced */
+} time_source;
+
+/* Is name, looked up on the type, still the descriptor we defined? */
 static int
-clock_now(TimerOwnerObject *owner, double *now)
+type_attribute_is(PyTypeObject *type, tf_state *state, PyObject *name,
+                  PyObject *ours)
 {
-    ClockObject *self = Clock_CAST(owner);
-    if (!self->seconds_overridden) {
-        *now = self->right_now;
+    PyObject *found;
+    if (type == state->ClockType) {
+        found = PyDict_GetItemWithError(type->tp_dict, name);
+        return found == ours ? 1 : (PyErr_Occurred() ? -1 : 0);
+    }
+    found = PyObject_GetAttr((PyObject *)type, name);
+    if (found == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            return -1;
+        }
+        /* Deleted: answer "not ours", and the attribute access that
+         * follows raises the AttributeError again, where Twisted would. */
+        PyErr_Clear();
         return 0;
     }
-    PyObject *result =
-        PyObject_CallMethodNoArgs((PyObject *)self, self->owner.state->str_seconds);
+    Py_DECREF(found);
+    return found == ours;
+}
+
+static int
+time_source_of(ClockObject *self)
+{
+    tf_state *state = self->owner.state;
+    PyTypeObject *type = Py_TYPE(self);
+    if (self->dict != NULL) {
+        int found = PyDict_Contains(self->dict, state->str_seconds);
+        if (found != 0) {
+            return found < 0 ? -1 : TIME_METHOD;
+        }
+    }
+    int ours = type_attribute_is(type, state, state->str_seconds,
+                                 state->clock_seconds_descr);
+    if (ours <= 0) {
+        return ours < 0 ? -1 : TIME_METHOD;
+    }
+    ours = type_attribute_is(type, state, state->str_rightNow,
+                             state->clock_rightNow_descr);
+    if (ours <= 0) {
+        return ours < 0 ? -1 : TIME_ATTRIBUTE;
+    }
+    return TIME_FIELD;
+}
+
+/* float(self.<name>) or float(self.<name>()). */
+static int
+read_time_from(ClockObject *self, PyObject *name, int call, double *now)
+{
+    PyObject *result = call ? PyObject_CallMethodNoArgs((PyObject *)self, name)
+                            : PyObject_GetAttr((PyObject *)self, name);
     if (result == NULL) {
         return -1;
     }
@@ -63,44 +117,26 @@ clock_now(TimerOwnerObject *owner, double *now)
     return (*now == -1.0 && PyErr_Occurred()) ? -1 : 0;
 }
 
+static int
+clock_now(TimerOwnerObject *owner, double *now)
+{
+    ClockObject *self = Clock_CAST(owner);
+    switch (time_source_of(self)) {
+    case TIME_FIELD:
+        *now = self->right_now;
+        return 0;
+    case TIME_ATTRIBUTE:
+        return read_time_from(self, owner->state->str_rightNow, 0, now);
+    case TIME_METHOD:
+        return read_time_from(self, owner->state->str_seconds, 1, now);
+    default:
+        return -1;
+    }
+}
+
 static const tf_owner_ops clock_ops = {
     .now = clock_now,
 };
-
-/* Is seconds() replaced on the instance or by a subclass? */
-static int
-find_seconds_override(ClockObject *self)
-{
-    tf_state *state = self->owner.state;
-    if (self->dict != NULL) {
-        int found = PyDict_Contains(self->dict, state->str_seconds);
-        if (found != 0) {
-            return found;
-        }
-    }
-    PyTypeObject *type = Py_TYPE(self);
-    if (type == state->ClockType) {
-        return 0;
-    }
-    PyObject *seconds = PyObject_GetAttr((PyObject *)type, state->str_seconds);
-    if (seconds == NULL) {
-        return -1;
-    }
-    int overridden = seconds != state->clock_seconds_descr;
-    Py_DECREF(seconds);
-    return overridden;
-}
-
-static int
-update_seconds_override(ClockObject *self)
-{
-    int overridden = find_seconds_override(self);
-    if (overridden < 0) {
-        return -1;
-    }
-    self->seconds_overridden = (char)overridden;
-    return 0;
-}
 
 /* --- methods ----------------------------------------------------------------- */
 
@@ -111,7 +147,17 @@ PyDoc_STRVAR(clock_seconds_doc,
 static PyObject *
 clock_seconds(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
-    return PyFloat_FromDouble(Clock_CAST(op)->right_now);
+    ClockObject *self = Clock_CAST(op);
+    tf_state *state = self->owner.state;
+    int ours = type_attribute_is(Py_TYPE(self), state, state->str_rightNow,
+                                 state->clock_rightNow_descr);
+    if (ours < 0) {
+        return NULL;
+    }
+    if (!ours) {
+        return PyObject_GetAttr(op, state->str_rightNow);
+    }
+    return PyFloat_FromDouble(self->right_now);
 }
 
 /*
@@ -256,16 +302,50 @@ PyDoc_STRVAR(clock_advance_doc,
 "calls not yet run stay pending.\n\n"
 "@raise ValueError: if C{amount} is NaN.");
 
+/* self.rightNow += amount, where a subclass shadows our rightNow. */
+static int
+advance_attribute(ClockObject *self, PyObject *amount)
+{
+    PyObject *name = self->owner.state->str_rightNow;
+    PyObject *now = PyObject_GetAttr((PyObject *)self, name);
+    if (now == NULL) {
+        return -1;
+    }
+    PyObject *later = PyNumber_InPlaceAdd(now, amount);
+    Py_DECREF(now);
+    if (later == NULL) {
+        return -1;
+    }
+    int result = PyObject_SetAttr((PyObject *)self, name, later);
+    Py_DECREF(later);
+    return result;
+}
+
 static PyObject *
 clock_advance(PyObject *op, PyObject *amount)
 {
     ClockObject *self = Clock_CAST(op);
+    tf_state *state = self->owner.state;
     double seconds;
-    if (parse_time(amount, &seconds, "amount") < 0 ||
-        tf_check_not_nan(self->right_now + seconds, "the new time") < 0) {
+    if (parse_time(amount, &seconds, "amount") < 0) {
         return NULL;
     }
-    self->right_now += seconds;
+    int ours = type_attribute_is(Py_TYPE(self), state, state->str_rightNow,
+                                 state->clock_rightNow_descr);
+    if (ours < 0) {
+        return NULL;
+    }
+    if (!ours) {
+        if (advance_attribute(self, amount) < 0) {
+            return NULL;
+        }
+    }
+    else if (tf_check_not_nan(self->right_now + seconds, "the new time") < 0) {
+        return NULL;
+    }
+    else {
+        self->right_now += seconds;
+    }
     if (run_due_calls(self) < 0) {
         return NULL;
     }
@@ -393,20 +473,6 @@ clock_set_calls(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
     return 0;
 }
 
-static int
-clock_setattro(PyObject *op, PyObject *name, PyObject *value)
-{
-    ClockObject *self = Clock_CAST(op);
-    if (PyObject_GenericSetAttr(op, name, value) < 0) {
-        return -1;
-    }
-    if (PyUnicode_Check(name) &&
-        PyUnicode_Compare(name, self->owner.state->str_seconds) == 0) {
-        return update_seconds_override(self);
-    }
-    return 0;
-}
-
 /* --- lifetime ---------------------------------------------------------------- */
 
 static PyObject *
@@ -422,10 +488,6 @@ clock_new(PyTypeObject *type, PyObject *Py_UNUSED(args), PyObject *Py_UNUSED(kwd
     }
     TF_LIVE_COUNT(type, live_clocks, 1);
     tf_owner_init(&self->owner, state, &clock_ops);
-    if (update_seconds_override(self) < 0) {
-        Py_DECREF(self);
-        return NULL;
-    }
     return (PyObject *)self;
 }
 
@@ -509,7 +571,6 @@ static PyType_Slot clock_slots[] = {
     {Py_tp_dealloc, clock_dealloc},
     {Py_tp_traverse, clock_traverse},
     {Py_tp_clear, clock_clear},
-    {Py_tp_setattro, clock_setattro},
     {Py_tp_methods, clock_methods},
     {Py_tp_getset, clock_getset},
     {Py_tp_members, clock_members},

@@ -51,7 +51,7 @@ typedef struct {
     PyObject *repr_cache; /* Twisted's _repr: repr frozen at cancel */
 } tf_dc_extra;
 
-typedef struct {
+typedef struct DelayedCallObject {
     PyObject_HEAD
     PyObject *func;  /* NULL once deleted (cancel) */
     PyObject *args;  /* NULL once deleted */
@@ -100,6 +100,9 @@ tf_delayedcall_from_node(tf_heap_node *node)
     return (DelayedCallObject *)((char *)node -
                                  offsetof(DelayedCallObject, node));
 }
+
+/* Free the memory kept for reuse (module teardown). */
+void tf_delayedcall_free_list_clear(tf_state *state);
 
 /* Visit what the call references, except its owner (timerowner.c visits
  * the contents of the untracked calls only its heap holds). */

@@ -114,6 +114,8 @@ intern_names(tf_state *state)
     TF_INTERN(str_delay, "delay");
     TF_INTERN(str_callable, "callable");
     TF_INTERN(str_advance, "advance");
+    TF_INTERN(str_rightNow, "rightNow");
+    TF_INTERN(str_activate_delay, "activate_delay");
 #undef TF_INTERN
     return 0;
 }
@@ -168,7 +170,10 @@ module_exec(PyObject *module)
     }
     state->clock_seconds_descr =
         PyObject_GetAttr((PyObject *)state->ClockType, state->str_seconds);
-    if (state->clock_seconds_descr == NULL) {
+    state->clock_rightNow_descr =
+        PyObject_GetAttr((PyObject *)state->ClockType, state->str_rightNow);
+    if (state->clock_seconds_descr == NULL ||
+        state->clock_rightNow_descr == NULL) {
         return -1;
     }
     if (install_gc_callback(module) < 0) {
@@ -193,11 +198,14 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->runtime_seconds);
     Py_VISIT(state->twisted_dc_repr);
     Py_VISIT(state->clock_seconds_descr);
+    Py_VISIT(state->clock_rightNow_descr);
     Py_VISIT(state->str_debug);
     Py_VISIT(state->str_seconds);
     Py_VISIT(state->str_delay);
     Py_VISIT(state->str_callable);
     Py_VISIT(state->str_advance);
+    Py_VISIT(state->str_rightNow);
+    Py_VISIT(state->str_activate_delay);
     return 0;
 }
 
@@ -205,6 +213,7 @@ static int
 module_clear(PyObject *module)
 {
     tf_state *state = tf_get_state(module);
+    tf_delayedcall_free_list_clear(state);
     Py_CLEAR(state->DelayedCallType);
     Py_CLEAR(state->ClockType);
     Py_CLEAR(state->AlreadyCalled);
@@ -213,11 +222,14 @@ module_clear(PyObject *module)
     Py_CLEAR(state->runtime_seconds);
     Py_CLEAR(state->twisted_dc_repr);
     Py_CLEAR(state->clock_seconds_descr);
+    Py_CLEAR(state->clock_rightNow_descr);
     Py_CLEAR(state->str_debug);
     Py_CLEAR(state->str_seconds);
     Py_CLEAR(state->str_delay);
     Py_CLEAR(state->str_callable);
     Py_CLEAR(state->str_advance);
+    Py_CLEAR(state->str_rightNow);
+    Py_CLEAR(state->str_activate_delay);
     return 0;
 }
 

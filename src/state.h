@@ -13,6 +13,7 @@
 #include <Python.h>
 
 struct TimerOwnerObject;
+struct DelayedCallObject;
 
 typedef struct {
     /* Types. */
@@ -26,6 +27,7 @@ typedef struct {
     PyObject *runtime_seconds;     /* twisted.python.runtime.seconds */
     PyObject *twisted_dc_repr;     /* Twisted's DelayedCall.__repr__ function */
     PyObject *clock_seconds_descr; /* our Clock.seconds, to spot overrides */
+    PyObject *clock_rightNow_descr; /* our Clock.rightNow, likewise */
 
     /* Interned names. */
     PyObject *str_debug;
@@ -33,10 +35,17 @@ typedef struct {
     PyObject *str_delay;
     PyObject *str_callable;
     PyObject *str_advance;
+    PyObject *str_rightNow;
+    PyObject *str_activate_delay;
 
     /* Every live timer owner (a list threaded through the owners), walked
      * by the GC callback; see timerowner.c.  Not a reference. */
     struct TimerOwnerObject *owners;
+
+    /* Memory of freed clock-made DelayedCalls, kept for the next callLater
+     * (delayedcall.c says why); linked through their func field. */
+    struct DelayedCallObject *free_calls;
+    int free_calls_len;
 
 #ifdef TF_DEBUG
     /* Live objects, read by tests through _speedups._live_counts(). */
