@@ -486,7 +486,7 @@ clock_new(PyTypeObject *type, PyObject *Py_UNUSED(args), PyObject *Py_UNUSED(kwd
     if (self == NULL) {
         return NULL;
     }
-    TF_LIVE_COUNT(type, live_clocks, 1);
+    TF_LIVE_COUNT(state, live_clocks, 1);
     tf_owner_init(&self->owner, state, &clock_ops);
     return (PyObject *)self;
 }
@@ -530,7 +530,7 @@ clock_dealloc(PyObject *op)
     if (self->weakreflist != NULL) {
         PyObject_ClearWeakRefs(op);
     }
-    TF_LIVE_COUNT(type, live_clocks, -1);
+    TF_LIVE_COUNT(self->owner.state, live_clocks, -1);
     Py_CLEAR(self->dict);
     tf_owner_fini(&self->owner);
     type->tp_free(op);

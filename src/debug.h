@@ -10,15 +10,15 @@
 #define TF_DEBUG_H
 
 #ifdef TF_DEBUG
-#define TF_LIVE_COUNT(type, field, delta)                                   \
+#define TF_LIVE_COUNT(state, field, delta)                                  \
     do {                                                                    \
-        tf_state *tf_count_state_ = tf_get_state_by_type(type);             \
+        tf_state *tf_count_state_ = (state);                                \
         if (tf_count_state_ != NULL) {                                      \
             tf_count_state_->field += (delta);                              \
         }                                                                   \
     } while (0)
 #else
-#define TF_LIVE_COUNT(type, field, delta) ((void)0)
+#define TF_LIVE_COUNT(state, field, delta) ((void)0)
 #endif
 
 #endif /* TF_DEBUG_H */

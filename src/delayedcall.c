@@ -313,7 +313,7 @@ tf_delayedcall_new_owned(tf_state *state, TimerOwnerObject *owner,
         return NULL;
     }
     init_fields(self);
-    TF_LIVE_COUNT(state->DelayedCallType, live_delayedcalls, 1);
+    TF_LIVE_COUNT(state, live_delayedcalls, 1);
     self->func = Py_NewRef(func);
     self->args = Py_NewRef(args);
     self->kw = Py_XNewRef(kw);
@@ -336,6 +336,8 @@ error:
     return NULL;
 }
 
+static void delayedcall_dealloc(PyObject *op);
+
 static PyObject *
 delayedcall_new(PyTypeObject *type, PyObject *Py_UNUSED(args),
                 PyObject *Py_UNUSED(kwds))
@@ -345,7 +347,7 @@ delayedcall_new(PyTypeObject *type, PyObject *Py_UNUSED(args),
         return NULL;
     }
     init_fields(self);
-    TF_LIVE_COUNT(type, live_delayedcalls, 1);
+    TF_LIVE_COUNT(tf_get_state_by_type(type), live_delayedcalls, 1);
     return (PyObject *)self;
 }
 
@@ -449,7 +451,8 @@ delayedcall_dealloc(PyObject *op)
     if (self->weakreflist != NULL) {
         PyObject_ClearWeakRefs(op);
     }
-    TF_LIVE_COUNT(type, live_delayedcalls, -1);
+    TF_LIVE_COUNT(tf_get_state_by_base(type, delayedcall_dealloc),
+                  live_delayedcalls, -1);
     (void)delayedcall_clear(op);
     PyMem_Free(self->extra);
     self->extra = NULL;
@@ -799,8 +802,9 @@ delayedcall_hash(PyObject *op)
 static PyObject *
 delayedcall_repr(PyObject *op)
 {
-    tf_state *state = tf_get_state_by_type(Py_TYPE(op));
+    tf_state *state = tf_get_state_by_base(Py_TYPE(op), delayedcall_dealloc);
     if (state == NULL) {
+        PyErr_SetString(PyExc_SystemError, "DelayedCall without its module");
         return NULL;
     }
     return PyObject_CallOneArg(state->twisted_dc_repr, op);

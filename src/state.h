@@ -78,6 +78,21 @@ tf_get_state_by_type(PyTypeObject *type)
     return module ? tf_get_state(module) : NULL;
 }
 
+/*
+ * From a dealloc, where the instance's type may be a dying subclass that the
+ * GC has already cleared: PyType_GetModuleByDef walks tp_mro, which
+ * type_clear() empties, but tp_base survives.  Our type is the first base
+ * whose deallocator is ours_dealloc.
+ */
+static inline tf_state *
+tf_get_state_by_base(PyTypeObject *type, destructor ours_dealloc)
+{
+    while (type != NULL && type->tp_dealloc != ours_dealloc) {
+        type = type->tp_base;
+    }
+    return type ? (tf_state *)PyType_GetModuleState(type) : NULL;
+}
+
 /* Type specs and method tables live beside the code that implements them. */
 extern PyType_Spec tf_delayedcall_spec;
 extern PyType_Spec tf_clock_spec;
