@@ -265,7 +265,9 @@ done:
 static int
 run_due_calls(ClockObject *self)
 {
-    for (;;) {
+    /* As Twisted's "while self.calls and ... <= self.seconds()": the time
+     * is asked only while calls are pending. */
+    while (self->owner.heap.len > 0) {
         double now;
         if (clock_now(&self->owner, &now) < 0) {
             return -1;
@@ -283,6 +285,7 @@ run_due_calls(ClockObject *self)
             return -1;
         }
     }
+    return 0;
 }
 
 static int

@@ -1,0 +1,460 @@
+"""
+The deliberate differences of the C classes from Twisted's.
+
+Each is tested on the C implementation alone (C{cimpl}); where it is cheap, a
+companion test (C{*Twisted}, on C{twistedImpl}) shows what Twisted does
+instead, so that the difference is known to be real:
+
+  (a) NaN: C{callLater(nan)}, C{reset(nan)}, C{delay(nan)} and
+      C{advance(nan)} raise L{ValueError};
+  (b) C{callLater} with a non-callable raises L{TypeError} at once;
+  (c) equal deadlines after a reset or delay that changes a call's time: the
+      call counts as rescheduled and runs after the calls already due at that
+      instant (a reset or delay that leaves the time as it was keeps the
+      call's place);
+  (d) C{Clock.calls} and C{getDelayedCalls()} return a new sorted list each
+      time;
+  (e) C{DelayedCall.time} and C{Clock.rightNow} are always floats.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+NAN = float("nan")
+
+
+class Log:
+    """
+    Records the labels of the calls that ran.
+    """
+
+    def __init__(self) -> None:
+        self.labels: list[str] = []
+
+    def __call__(self, label: str) -> None:
+        self.labels.append(label)
+
+
+# --- (a) NaN -----------------------------------------------------------------------
+
+
+class TestNaN:
+    """
+    NaN times are refused by the C clock.
+    """
+
+    def test_callLater(self, cimpl: Any) -> None:
+        """
+        C{callLater(nan, ...)} raises L{ValueError} and schedules nothing.
+        """
+        clock = cimpl.Clock()
+        with pytest.raises(ValueError):
+            clock.callLater(NAN, lambda: None)
+        assert clock.getDelayedCalls() == []
+
+    def test_callLaterNaNFromInfinities(self, cimpl: Any) -> None:
+        """
+        A NaN deadline made of infinities (C{inf + -inf}) is refused too.
+        """
+        clock = cimpl.Clock()
+        clock.advance(float("inf"))
+        with pytest.raises(ValueError):
+            clock.callLater(float("-inf"), lambda: None)
+        assert clock.getDelayedCalls() == []
+
+    def test_callLaterTwisted(self, twistedImpl: Any) -> None:
+        """
+        Twisted accepts a NaN delay; the call never runs.
+        """
+        clock = twistedImpl.Clock()
+        log = Log()
+        dc = clock.callLater(NAN, log, "nan")
+        assert math.isnan(dc.getTime())
+        clock.advance(1e300)
+        assert log.labels == [] and clock.getDelayedCalls() == [dc]
+
+    @pytest.mark.parametrize("method", ["reset", "delay"])
+    def test_rescheduleNaN(self, cimpl: Any, method: str) -> None:
+        """
+        C{reset(nan)} and C{delay(nan)} on a clock's call raise L{ValueError}
+        and leave the call as it was: pending, at its time, running then.
+        """
+        clock = cimpl.Clock()
+        log = Log()
+        dc = clock.callLater(2, log, "a")
+        with pytest.raises(ValueError):
+            getattr(dc, method)(NAN)
+        assert (dc.time, dc.delayed_time, dc.getTime()) == (2.0, 0.0, 2.0)
+        assert dc.active()
+        clock.advance(2)
+        assert log.labels == ["a"]
+
+    def test_delayTwisted(self, twistedImpl: Any) -> None:
+        """
+        Twisted accepts C{delay(nan)}: the call's time becomes NaN and it
+        never runs.
+        """
+        clock = twistedImpl.Clock()
+        log = Log()
+        dc = clock.callLater(2, log, "a")
+        dc.delay(NAN)
+        clock.advance(10)
+        assert math.isnan(dc.getTime()) and log.labels == []
+
+    def test_advance(self, cimpl: Any) -> None:
+        """
+        C{advance(nan)} raises L{ValueError}, leaves the time alone and runs
+        nothing; the clock keeps working.
+        """
+        clock = cimpl.Clock()
+        log = Log()
+        clock.callLater(0, log, "a")
+        clock.advance(1)
+        clock.callLater(0, log, "b")
+        with pytest.raises(ValueError):
+            clock.advance(NAN)
+        assert clock.seconds() == 1.0
+        assert log.labels == ["a"]
+        clock.advance(0)
+        assert log.labels == ["a", "b"]
+
+    def test_pump(self, cimpl: Any) -> None:
+        """
+        C{pump} with a NaN amount raises L{ValueError} at that amount.
+        """
+        clock = cimpl.Clock()
+        with pytest.raises(ValueError):
+            clock.pump([1, NAN, 1])
+        assert clock.seconds() == 1.0
+
+    def test_advanceTwisted(self, twistedImpl: Any) -> None:
+        """
+        Twisted accepts C{advance(nan)}; its time is NaN from then on.
+        """
+        clock = twistedImpl.Clock()
+        clock.advance(NAN)
+        assert math.isnan(clock.seconds())
+
+
+# --- (b) non-callables ----------------------------------------------------------------
+
+
+class TestNotCallable:
+    """
+    The C clock checks the callable when the call is scheduled.
+    """
+
+    @pytest.mark.parametrize("thing", [42, None, "f", object()])
+    def test_callLater(self, cimpl: Any, thing: object) -> None:
+        """
+        C{callLater} with a non-callable raises L{TypeError} and schedules
+        nothing.
+        """
+        clock = cimpl.Clock()
+        with pytest.raises(TypeError):
+            clock.callLater(1, thing)
+        assert clock.getDelayedCalls() == []
+
+    def test_callLaterTwisted(self, twistedImpl: Any) -> None:
+        """
+        Twisted schedules a non-callable and fails only when it runs.
+        """
+        clock = twistedImpl.Clock()
+        clock.callLater(1, 42)
+        assert len(clock.getDelayedCalls()) == 1
+        with pytest.raises(TypeError):
+            clock.advance(1)
+
+
+# --- (c) ties after rescheduling ----------------------------------------------------
+
+
+def resetTie(impl: Any) -> list[str]:
+    """
+    C{b} is scheduled for 2, then C{a} for 1; C{a} is reset to 2.
+    """
+    clock = impl.Clock()
+    log = Log()
+    clock.callLater(2, log, "b")
+    a = clock.callLater(1, log, "a")
+    a.reset(2)
+    clock.advance(2)
+    return log.labels
+
+
+def delayTie(impl: Any) -> list[str]:
+    """
+    C{a} is scheduled for 1, then C{b} for 2; C{a} is delayed by 1, to 2.
+    """
+    clock = impl.Clock()
+    log = Log()
+    a = clock.callLater(1, log, "a")
+    clock.callLater(2, log, "b")
+    a.delay(1)
+    clock.advance(2)
+    return log.labels
+
+
+def insideAdvanceTie(impl: Any) -> list[str]:
+    """
+    While the clock runs the calls due at 1, one of them moves C{a} (due at
+    0.75) to 1, where C{b} and C{c} are due.
+    """
+    clock = impl.Clock()
+    log = Log()
+    clock.callLater(0.5, lambda: a.reset(0))
+    a = clock.callLater(0.75, log, "a")
+    clock.callLater(1, log, "b")
+    clock.callLater(1, log, "c")
+    clock.advance(1)
+    return log.labels
+
+
+class TestRescheduledTies:
+    """
+    A call whose time a reset or delay changed runs after the calls already
+    due at its new time.
+    """
+
+    def test_resetLater(self, cimpl: Any) -> None:
+        """
+        A call reset later onto another call's time runs after it.
+        """
+        assert resetTie(cimpl) == ["b", "a"]
+
+    def test_resetLaterTwisted(self, twistedImpl: Any) -> None:
+        """
+        Twisted keeps the order the list had before the reset.
+        """
+        assert resetTie(twistedImpl) == ["a", "b"]
+
+    def test_delay(self, cimpl: Any) -> None:
+        """
+        A call delayed onto another call's time runs after it.
+        """
+        assert delayTie(cimpl) == ["b", "a"]
+
+    def test_delayTwisted(self, twistedImpl: Any) -> None:
+        """
+        Twisted keeps the order the list had before the delay.
+        """
+        assert delayTie(twistedImpl) == ["a", "b"]
+
+    def test_insideAdvance(self, cimpl: Any) -> None:
+        """
+        Rescheduled from inside the advance, the call still runs after those
+        due at the same instant.
+        """
+        assert insideAdvanceTie(cimpl) == ["b", "c", "a"]
+
+    def test_insideAdvanceTwisted(self, twistedImpl: Any) -> None:
+        """
+        Twisted runs it first: it was ahead of them in the list.
+        """
+        assert insideAdvanceTie(twistedImpl) == ["a", "b", "c"]
+
+    def test_resetSooner(self, cimpl: Any) -> None:
+        """
+        A call reset sooner onto another call's time runs after it (here
+        Twisted agrees, the other being ahead in its list).
+        """
+        clock = cimpl.Clock()
+        log = Log()
+        a = clock.callLater(3, log, "a")
+        clock.callLater(2, log, "b")
+        a.reset(2)
+        clock.advance(2)
+        assert log.labels == ["b", "a"]
+
+    def test_negativeDelay(self, cimpl: Any) -> None:
+        """
+        A negative delay onto another call's time puts the call after it.
+        """
+        clock = cimpl.Clock()
+        log = Log()
+        clock.callLater(1, log, "b")
+        a = clock.callLater(0.5, log, "a")
+        a.delay(1)
+        clock.advance(0)
+        a.delay(-0.5)
+        assert a.getTime() == 1.0
+        clock.advance(1)
+        assert log.labels == ["b", "a"]
+
+    def test_laterCallsStillAfter(self, cimpl: Any) -> None:
+        """
+        A call scheduled after the rescheduling, for the same time, runs after
+        the rescheduled one.
+        """
+        clock = cimpl.Clock()
+        log = Log()
+        clock.callLater(2, log, "b")
+        a = clock.callLater(1, log, "a")
+        a.reset(2)
+        clock.callLater(2, log, "c")
+        clock.advance(2)
+        assert log.labels == ["b", "a", "c"]
+
+    def test_changedTwiceCountsAsRescheduled(self, cimpl: Any) -> None:
+        """
+        Moving a call away and back to its time counts as rescheduling it.
+        """
+        clock = cimpl.Clock()
+        log = Log()
+        a = clock.callLater(2, log, "a")
+        clock.callLater(2, log, "b")
+        a.reset(3)
+        a.reset(2)
+        clock.advance(2)
+        assert log.labels == ["b", "a"]
+
+    @pytest.mark.parametrize("how", ["reset", "delay"])
+    def test_unchangedKeepsPlace(self, cimpl: Any, how: str) -> None:
+        """
+        A reset or delay that leaves the time as it was keeps the call's place
+        ahead of a call scheduled later for the same time.
+        """
+        clock = cimpl.Clock()
+        log = Log()
+        a = clock.callLater(2, log, "a")
+        clock.callLater(2, log, "b")
+        clock.advance(1)
+        if how == "reset":
+            a.reset(1)
+        else:
+            a.delay(0)
+        clock.advance(1)
+        assert log.labels == ["a", "b"]
+
+
+# --- (d) fresh lists --------------------------------------------------------------------
+
+
+class TestFreshLists:
+    """
+    C{calls} and C{getDelayedCalls()} are snapshots.
+    """
+
+    @pytest.mark.parametrize("read", ["calls", "getDelayedCalls"])
+    def test_newEachTime(self, cimpl: Any, read: str) -> None:
+        """
+        Each read returns a new list.
+        """
+        clock = cimpl.Clock()
+        clock.callLater(1, lambda: None)
+
+        def get() -> list[Any]:
+            return clock.calls if read == "calls" else clock.getDelayedCalls()
+
+        first, second = get(), get()
+        assert type(first) is list
+        assert first == second and first is not second
+
+    @pytest.mark.parametrize("read", ["calls", "getDelayedCalls"])
+    def test_mutationDoesNotReachClock(self, cimpl: Any, read: str) -> None:
+        """
+        Changing the returned list changes nothing in the clock.
+        """
+        clock = cimpl.Clock()
+        log = Log()
+        a = clock.callLater(1, log, "a")
+        b = clock.callLater(2, log, "b")
+        got = clock.calls if read == "calls" else clock.getDelayedCalls()
+        got.clear()
+        got.append(None)
+        assert clock.getDelayedCalls() == [a, b]
+        assert clock.calls == [a, b]
+        clock.advance(2)
+        assert log.labels == ["a", "b"]
+
+    def test_sortedRightAfterReset(self, cimpl: Any) -> None:
+        """
+        The list is sorted by deadline even right after a reset.
+        """
+        clock = cimpl.Clock()
+        a = clock.callLater(1, lambda: None)
+        b = clock.callLater(2, lambda: None)
+        b.reset(0.5)
+        a.delay(5)
+        assert clock.calls == [b, a]
+        assert clock.getDelayedCalls() == [b, a]
+
+    def test_sameListTwisted(self, twistedImpl: Any) -> None:
+        """
+        Twisted hands out its own list, unsorted until its next sort.
+        """
+        clock = twistedImpl.Clock()
+        a = clock.callLater(1, lambda: None)
+        b = clock.callLater(2, lambda: None)
+        assert clock.getDelayedCalls() is clock.calls
+        b.reset(0.5)
+        assert clock.calls == [a, b]
+        clock.getDelayedCalls().clear()
+        assert clock.calls == []
+
+
+# --- (e) floats -----------------------------------------------------------------------------
+
+
+class TestFloats:
+    """
+    Times are stored as floats.
+    """
+
+    def test_delayedCallTime(self, cimpl: Any) -> None:
+        """
+        An int time given to C{DelayedCall} is stored as a float.
+        """
+        dc = cimpl.DelayedCall(5, lambda: None, (), {}, None, None, lambda: 2)
+        assert dc.time == 5.0 and type(dc.time) is float
+        assert type(dc.getTime()) is float
+        assert type(dc.delayed_time) is float
+
+    def test_reprShowsFloat(self, cimpl: Any) -> None:
+        """
+        So the repr of an int-built call shows a float time left.
+        """
+        dc = cimpl.DelayedCall(3, lambda: None, (), {}, None, None, lambda: 2)
+        assert "[1.0s]" in repr(dc)
+
+    def test_reprTwisted(self, twistedImpl: Any) -> None:
+        """
+        Twisted keeps the int, and shows C{[1s]}.
+        """
+        dc = twistedImpl.DelayedCall(3, lambda: None, (), {}, None, None, lambda: 2)
+        assert type(dc.time) is int
+        assert "[1s]" in repr(dc)
+
+    def test_rightNow(self, cimpl: Any) -> None:
+        """
+        An int assigned to C{rightNow} is stored as a float.
+        """
+        clock = cimpl.Clock()
+        clock.rightNow = 5
+        assert clock.rightNow == 5.0 and type(clock.rightNow) is float
+        assert type(clock.seconds()) is float
+        dc = clock.callLater(1, lambda: None)
+        assert dc.time == 6.0 and type(dc.time) is float
+
+    def test_rightNowTwisted(self, twistedImpl: Any) -> None:
+        """
+        Twisted keeps the int.
+        """
+        clock = twistedImpl.Clock()
+        clock.rightNow = 5
+        assert type(clock.seconds()) is int
+        assert type(clock.callLater(1, lambda: None).time) is int
+
+    def test_resetStoresFloats(self, cimpl: Any) -> None:
+        """
+        Times set by C{reset} are floats too, whatever C{seconds()} returns.
+        """
+        dc = cimpl.DelayedCall(10, lambda: None, (), {}, None, lambda c: None, lambda: 2)
+        dc.reset(3)
+        assert dc.time == 5.0 and type(dc.time) is float
+        dc.reset(8)
+        assert dc.delayed_time == 5.0 and type(dc.delayed_time) is float

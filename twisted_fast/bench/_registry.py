@@ -1,0 +1,220 @@
+"""
+The workload registry: what a benchmark is, and the implementations it runs on.
+
+A L{Workload} names a measurement and gives one C{setup} function that works
+for every L{Implementation}: C{setup(implementation, param)} builds the state
+(for example a clock with C{param} pending timers) and returns a L{Runner}.
+The harness in L{twisted_fast.bench._runner} calls the runner alternately for
+each implementation and keeps the medians.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from typing import Callable, Literal
+
+from twisted_fast import _compat
+
+#: Run C{ops} operations, return the elapsed seconds (timed workloads), or
+#: ignore C{ops} and return the measured value itself (untimed workloads, such
+#: as bytes per timer).
+Runner = Callable[[int], float]
+
+
+@dataclass(frozen=True)
+class Implementation:
+    """
+    One side of the comparison.
+
+    @ivar name: C{"twisted"} or C{"fast"}: the key used in results and JSON.
+    @ivar label: column heading for the report.
+    @ivar clock: the C{Clock} class.
+    @ivar delayedCall: the C{DelayedCall} class.
+    @ivar accelerated: C{True} when the classes come from the C extension.
+    """
+
+    name: str
+    label: str
+    clock: type
+    delayedCall: type
+    accelerated: bool
+
+
+TWISTED = Implementation(
+    "twisted", "Twisted", _compat.TwistedClock, _compat.TwistedDelayedCall, False
+)
+FAST = Implementation(
+    "fast", "fast", _compat.Clock, _compat.DelayedCall, _compat.ACCELERATED
+)
+#: Both sides, in the order each round runs them.
+IMPLEMENTATIONS: dict[str, Implementation] = {i.name: i for i in (TWISTED, FAST)}
+
+
+@dataclass(frozen=True)
+class Target:
+    """
+    A goal a workload should meet; the report prints PASS or MISS, never fails.
+
+    @ivar kind: how the value is computed from the medians:
+        - C{"speedup"}: Twisted / fast at C{param}, must be >= C{limit};
+        - C{"floor"}: fast / floor at C{param}, must be <= C{limit};
+        - C{"growth"}: fast at the largest parameter / fast at the smallest,
+          must be <= C{limit}.
+    @ivar limit: the bound on that value.
+    @ivar param: where C{"speedup"} and C{"floor"} are judged; C{None} means
+        the smallest parameter that was run.
+    @ivar description: one line for the report, e.g. C{"fast <= 3x floor"}.
+    """
+
+    kind: Literal["speedup", "floor", "growth"]
+    limit: float
+    description: str
+    param: int | None = None
+
+
+@dataclass(frozen=True)
+class Workload:
+    """
+    One benchmark.
+
+    @ivar name: short unique name, matched by C{--only}.
+    @ivar description: what one operation is, and any caveat.
+    @ivar setup: C{setup(implementation, param)} builds the state and returns
+        the L{Runner}; called once per implementation and parameter, before
+        the interleaved rounds.
+    @ivar params: parameter values (for example numbers of pending timers).
+    @ivar quickParams: the values for C{--quick}; C{None} means C{params}.
+    @ivar paramName: what the parameter is, for the report and the plot.
+    @ivar unit: C{"s"}: timed, the harness picks the number of operations per
+        round and reports seconds per operation; C{"B"}: untimed, the runner
+        returns bytes per item itself, once per round.
+    @ivar pythonMaxParam: the largest parameter run on a pure-Python
+        implementation (Twisted's, and the C{fast} side in fallback mode),
+        when larger ones would take too long; C{None}: no limit.
+    @ivar floor: like C{setup} but without an implementation: a reference
+        loop (for example two empty C method calls) timed in the same rounds.
+    @ivar floorName: how the report names the floor.
+    @ivar target: the goal, if any.
+    @ivar maxRounds: at most this many rounds, whatever C{--rounds} says, for
+        slow measurements that vary little (memory); C{None}: no limit.
+    """
+
+    name: str
+    description: str
+    setup: Callable[[Implementation, int], Runner]
+    params: tuple[int, ...]
+    quickParams: tuple[int, ...] | None = None
+    paramName: str = "pending timers"
+    unit: Literal["s", "B"] = "s"
+    pythonMaxParam: int | None = None
+    floor: Callable[[int], Runner] | None = None
+    floorName: str = "floor"
+    target: Target | None = None
+    maxRounds: int | None = None
+
+    def paramsFor(self, quick: bool) -> tuple[int, ...]:
+        """
+        @param quick: whether C{--quick} was given.
+        @return: the parameter values to run.
+        """
+        if quick and self.quickParams is not None:
+            return self.quickParams
+        return self.params
+
+    def runsOn(self, implementation: Implementation, param: int) -> bool:
+        """
+        @return: whether C{param} is run on C{implementation}.
+        """
+        return (
+            implementation.accelerated
+            or self.pythonMaxParam is None
+            or param <= self.pythonMaxParam
+        )
+
+
+#: Modules that define workloads; importing one registers its workloads.  A
+#: new workload module (reactor, LoopingCall, Cooperator) adds itself here.
+WORKLOAD_MODULES = ("twisted_fast.bench.clock",)
+
+_registry: dict[str, Workload] = {}
+
+
+def register(workload: Workload) -> Workload:
+    """
+    Add C{workload} to the registry.
+
+    @param workload: the workload; its name must be new.
+    @return: C{workload}.
+    @raise ValueError: if the name is taken.
+    """
+    if workload.name in _registry:
+        raise ValueError(f"duplicate workload name {workload.name!r}")
+    _registry[workload.name] = workload
+    return workload
+
+
+def allWorkloads() -> list[Workload]:
+    """
+    @return: every registered workload, in registration order (importing
+        L{WORKLOAD_MODULES} first).
+    """
+    for module in WORKLOAD_MODULES:
+        importlib.import_module(module)
+    return list(_registry.values())
+
+
+def inSubprocess(
+    function: Callable[[Implementation, int], float],
+) -> Callable[[Implementation, int], Runner]:
+    """
+    Make a C{setup} that runs C{function(implementation, param)} in a fresh
+    interpreter each round, so that its heap holds nothing from the other
+    workloads (needed to measure memory from RSS).
+
+    @param function: a module-level function returning a number.
+    @return: a C{setup} for L{Workload}.
+    """
+    reference = f"{function.__module__}:{function.__qualname__}"
+
+    def setup(implementation: Implementation, param: int) -> Runner:
+        def run(ops: int) -> float:
+            return runChild(reference, implementation.name, param)
+
+        return run
+
+    return setup
+
+
+def runChild(reference: str, implementation: str, param: int) -> float:
+    """
+    Run C{python -m twisted_fast.bench._child} and return its result.
+
+    @param reference: C{"module:function"}.
+    @param implementation: a key of L{IMPLEMENTATIONS}.
+    @param param: the workload parameter.
+    @return: the number the function returned.
+    @raise RuntimeError: if the child fails.
+    """
+    packageRoot = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (packageRoot, env.get("PYTHONPATH", "")) if p
+    )
+    command = [sys.executable, "-m", "twisted_fast.bench._child"]
+    process = subprocess.run(
+        command + [reference, implementation, str(param)],
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if process.returncode != 0:
+        raise RuntimeError(
+            f"{reference} ({implementation}, {param}) failed in a subprocess:\n"
+            + process.stderr
+        )
+    return float(json.loads(process.stdout.splitlines()[-1]))

@@ -1,0 +1,245 @@
+"""
+Report the results: a table on stdout, JSON, and a log-log plot.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import sys
+from typing import Any, TextIO
+
+import twisted
+
+from twisted_fast import _compat
+from twisted_fast.bench._registry import FAST, TWISTED
+from twisted_fast.bench._runner import ParamResult, WorkloadResult, formatValue
+
+
+def environment() -> dict[str, Any]:
+    """
+    @return: what the numbers depend on, for the header and the JSON.
+    """
+    import twisted_fast
+
+    speedups = _compat.speedups
+    return {
+        "twisted_fast": twisted_fast.__version__,
+        "python": sys.version.split()[0],
+        "implementation": platform.python_implementation(),
+        "twisted": twisted.__version__,
+        "accelerated": _compat.ACCELERATED,
+        "speedups": getattr(speedups, "__file__", None),
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpus": os.cpu_count(),
+        "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+    }
+
+
+def header(env: dict[str, Any], rounds: int, roundTime: float) -> str:
+    """
+    @return: the lines printed above the table.
+    """
+    lines = [
+        f"twisted-fast benchmark: Python {env['python']} ({env['implementation']}),"
+        f" Twisted {env['twisted']}, {env['platform']}, {env['cpus']} CPUs",
+    ]
+    if env["accelerated"]:
+        lines.append(f"C extension IN USE: {env['speedups']}")
+    else:
+        lines.append(
+            "C extension NOT IN USE (twisted_fast.ACCELERATED is False): the 'fast'"
+            " column runs Twisted's own Clock, so ratios are ~x1 and targets MISS."
+        )
+    lines.append(
+        f"{rounds} interleaved rounds per side (Twisted, fast, Twisted, ...) of"
+        f" ~{roundTime:g} s; medians per operation, ± is half the range;"
+        " GC enabled, as in real programs."
+    )
+    return "\n".join(lines)
+
+
+def _ratio(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"x{value:.3g}" if value < 100 else f"x{value:.0f}"
+
+
+def _cell(result: ParamResult, side: str, unit: str) -> str:
+    series = result.series.get(side)
+    if series is None:
+        return "-"
+    return f"{formatValue(series.median, unit)} ±{series.spread:.0%}"
+
+
+_ROW = "{:<24} {:>9}  {:>17} {:>17} {:>8}  {}"
+
+
+def table(results: list[WorkloadResult]) -> str:
+    """
+    @return: the results as a text table.
+    """
+    lines = [_ROW.format("workload", "param", TWISTED.label, FAST.label, "ratio", "target")]
+    for result in results:
+        workload = result.workload
+        if result.error is not None:
+            lines.append(f"{workload.name:<24} ERROR: {result.error.strip().splitlines()[-1]}")
+            continue
+        for at in result.params:
+            target = ""
+            if result.target is not None and result.target.param == at.param:
+                verdict = "PASS" if result.target.passed else "MISS"
+                target = (
+                    f"{result.target.target.description}:"
+                    f" {_ratio(result.target.value)} {verdict}"
+                )
+            lines.append(
+                _ROW.format(
+                    workload.name,
+                    f"{at.param:,}",
+                    _cell(at, "twisted", workload.unit),
+                    _cell(at, "fast", workload.unit),
+                    _ratio(at.ratio()),
+                    target,
+                ).rstrip()
+            )
+            if "floor" in at.series:
+                lines.append(
+                    _ROW.format(
+                        f"  floor: {workload.floorName}",
+                        "",
+                        "",
+                        _cell(at, "floor", workload.unit),
+                        "",
+                        f"fast/floor {_ratio(at.ratio('fast', 'floor'))}",
+                    )
+                )
+    return "\n".join(lines)
+
+
+def toJSON(
+    results: list[WorkloadResult], env: dict[str, Any], settings: dict[str, Any]
+) -> dict[str, Any]:
+    """
+    @return: everything measured, as JSON-ready data.
+    """
+    workloads = []
+    for result in results:
+        workload = result.workload
+        entry: dict[str, Any] = {
+            "name": workload.name,
+            "description": workload.description,
+            "paramName": workload.paramName,
+            "unit": workload.unit + ("/op" if workload.unit == "s" else "/item"),
+            "error": result.error,
+            "results": [
+                {
+                    "param": at.param,
+                    "sides": {
+                        side: {
+                            "median": series.median,
+                            "spread": series.spread,
+                            "opsPerRound": series.ops,
+                            "rounds": series.values,
+                        }
+                        for side, series in at.series.items()
+                    },
+                    "ratio": at.ratio(),
+                    "fastOverFloor": at.ratio("fast", "floor"),
+                }
+                for at in result.params
+            ],
+            "target": None,
+        }
+        if result.target is not None:
+            target = result.target.target
+            entry["target"] = {
+                "description": target.description,
+                "kind": target.kind,
+                "limit": target.limit,
+                "param": result.target.param,
+                "value": result.target.value,
+                "passed": result.target.passed,
+            }
+        workloads.append(entry)
+    return {"environment": env, "settings": settings, "workloads": workloads}
+
+
+def writeJSON(path: str, data: dict[str, Any]) -> None:
+    """
+    Write C{data} to C{path}.
+    """
+    with open(path, "w") as f:
+        json.dump(data, f, indent=2)
+        f.write("\n")
+
+
+def plot(path: str, results: list[WorkloadResult], env: dict[str, Any]) -> None:
+    """
+    Draw time per operation against pending timers, log-log, both sides.
+
+    @param path: the PNG to write.
+    @raise SystemExit: if matplotlib is missing.
+    """
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        raise SystemExit(
+            "--plot needs matplotlib, which is not installed: pip install matplotlib"
+        ) from None
+    figure, axes = plt.subplots(figsize=(9, 6))
+    colours = iter(plt.rcParams["axes.prop_cycle"].by_key()["color"])
+    styles = {"twisted": ("--", "o"), "fast": ("-", "s")}
+    for result in results:
+        workload = result.workload
+        if workload.unit != "s" or workload.paramName != "pending timers":
+            continue
+        colour = next(colours)
+        for side, (line, marker) in styles.items():
+            points = [
+                (at.param, at.median(side))
+                for at in result.params
+                if at.param > 0 and at.median(side) is not None
+            ]
+            if points:
+                xs, ys = zip(*points)
+                label = TWISTED.label if side == "twisted" else FAST.label
+                axes.plot(
+                    xs, ys, linestyle=line, marker=marker, color=colour,
+                    label=f"{workload.name} ({label})",
+                )
+        floors = [at.median("floor") for at in result.params if "floor" in at.series]
+        if floors:
+            floor = sorted(floors)[len(floors) // 2]
+            axes.axhline(
+                floor, linestyle=":", color=colour,
+                label=f"floor: {workload.floorName} ({formatValue(floor, 's')})",
+            )
+    axes.set_xscale("log")
+    axes.set_yscale("log")
+    axes.set_xlabel("pending timers")
+    axes.set_ylabel("seconds per operation (median)")
+    mode = "C extension" if env["accelerated"] else "C extension NOT in use: fast = Twisted"
+    axes.set_title(
+        f"twisted-fast vs Twisted {env['twisted']} ({mode})\n"
+        f"Python {env['python']}, {env['date']}",
+        fontsize=10,
+    )
+    axes.grid(True, which="both", alpha=0.3)
+    axes.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def printTable(results: list[WorkloadResult], out: TextIO = sys.stdout) -> None:
+    """
+    Print L{table} to C{out}.
+    """
+    out.write(table(results) + "\n")

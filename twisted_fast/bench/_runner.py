@@ -1,0 +1,238 @@
+"""
+The harness: set up each side, calibrate, run interleaved rounds, keep medians.
+
+Within a round every side runs once, in a fixed order (Twisted, fast, then the
+floor if the workload has one), so that slow phases of a noisy machine hit
+both sides alike.  The garbage collector stays enabled, as in real programs.
+"""
+
+from __future__ import annotations
+
+import gc
+import statistics
+from dataclasses import dataclass, field
+from typing import Callable
+
+from twisted_fast.bench._registry import IMPLEMENTATIONS, Runner, Target, Workload
+
+#: Never run more operations than this in one round.
+MAX_OPS = 10**8
+
+#: Called with one line of progress.
+Progress = Callable[[str], None]
+
+
+@dataclass
+class Series:
+    """
+    One side's measurements at one parameter.
+
+    @ivar values: the value per operation (seconds or bytes) of each round.
+    @ivar ops: operations per round (1 for untimed workloads).
+    """
+
+    values: list[float]
+    ops: int
+
+    @property
+    def median(self) -> float:
+        """
+        @return: the median over the rounds.
+        """
+        return statistics.median(self.values)
+
+    @property
+    def spread(self) -> float:
+        """
+        @return: half the range of the rounds, relative to the median.
+        """
+        median = self.median
+        if not median:
+            return 0.0
+        return (max(self.values) - min(self.values)) / 2 / median
+
+
+@dataclass
+class ParamResult:
+    """
+    Results at one parameter value.
+
+    @ivar series: by side: C{"twisted"}, C{"fast"} and C{"floor"}, for those
+        that ran.
+    """
+
+    param: int
+    series: dict[str, Series] = field(default_factory=dict)
+
+    def median(self, side: str) -> float | None:
+        """
+        @return: the median of C{side}, or C{None} if it did not run.
+        """
+        series = self.series.get(side)
+        return None if series is None else series.median
+
+    def ratio(self, numerator: str = "twisted", denominator: str = "fast") -> float | None:
+        """
+        @return: median of C{numerator} / median of C{denominator}, or C{None}
+            if either did not run.
+        """
+        top, bottom = self.median(numerator), self.median(denominator)
+        if top is None or not bottom:
+            return None
+        return top / bottom
+
+
+@dataclass
+class TargetResult:
+    """
+    How a workload did against its L{Target}.
+
+    @ivar param: the parameter the value was judged at.
+    @ivar value: the measured ratio, or C{None} if it could not be computed.
+    """
+
+    target: Target
+    param: int
+    value: float | None
+
+    @property
+    def passed(self) -> bool:
+        """
+        @return: whether the target was met.
+        """
+        if self.value is None:
+            return False
+        if self.target.kind == "speedup":
+            return self.value >= self.target.limit
+        return self.value <= self.target.limit
+
+
+@dataclass
+class WorkloadResult:
+    """
+    Everything measured for one workload.
+
+    @ivar error: the traceback, if the workload failed.
+    """
+
+    workload: Workload
+    params: list[ParamResult] = field(default_factory=list)
+    target: TargetResult | None = None
+    error: str | None = None
+
+
+def calibrate(run: Runner, roundTime: float) -> int:
+    """
+    Find how many operations take about C{roundTime} seconds.  The trial runs
+    double as warm-up.
+
+    @param run: the runner.
+    @param roundTime: seconds one round should take.
+    @return: the number of operations per round, at least 1.
+    """
+    ops = 1
+    while True:
+        elapsed = run(ops)
+        if elapsed >= roundTime / 4 or ops >= MAX_OPS:
+            break
+        ops *= min(10, max(2, int(roundTime / 4 / max(elapsed, 1e-9)) + 1))
+    return max(1, min(MAX_OPS, round(ops * roundTime / max(elapsed, 1e-9))))
+
+
+def formatValue(value: float | None, unit: str) -> str:
+    """
+    @param value: seconds or bytes per operation.
+    @param unit: C{"s"} or C{"B"}.
+    @return: C{value} with a readable unit, e.g. C{"152 ns"}, C{"3.41 ms"}.
+    """
+    if value is None:
+        return "-"
+    if unit == "B":
+        return f"{value:.0f} B"
+    for scale, name in ((1e-6, "ns"), (1e-3, "us"), (1.0, "ms")):
+        if value < scale:
+            return f"{value / scale * 1000:.3g} {name}"
+    return f"{value:.3g} s"
+
+
+def runWorkload(
+    workload: Workload,
+    rounds: int,
+    roundTime: float,
+    quick: bool,
+    progress: Progress,
+) -> WorkloadResult:
+    """
+    Measure C{workload} on both implementations (and its floor).
+
+    @param workload: what to run.
+    @param rounds: rounds per side and parameter.
+    @param roundTime: seconds a timed round should take.
+    @param quick: use the workload's quick parameters.
+    @param progress: receives progress lines.
+    @return: the results.
+    """
+    result = WorkloadResult(workload)
+    timed = workload.unit == "s"
+    if workload.maxRounds is not None:
+        rounds = min(rounds, workload.maxRounds)
+    for param in workload.paramsFor(quick):
+        where = f"[{workload.name}] {workload.paramName}={param}"
+        runners: dict[str, Runner] = {}
+        for implementation in IMPLEMENTATIONS.values():
+            if workload.runsOn(implementation, param):
+                progress(f"{where}: setting up {implementation.name}")
+                runners[implementation.name] = workload.setup(implementation, param)
+        if not runners:
+            continue
+        if workload.floor is not None:
+            runners["floor"] = workload.floor(param)
+        ops = {side: 1 for side in runners}
+        if timed:
+            for side, run in runners.items():
+                progress(f"{where}: calibrating {side}")
+                ops[side] = calibrate(run, roundTime)
+        paramResult = ParamResult(param)
+        for side in runners:
+            paramResult.series[side] = Series([], ops[side])
+        for number in range(1, rounds + 1):
+            for side, run in runners.items():
+                value = run(ops[side])
+                paramResult.series[side].values.append(value / ops[side])
+            progress(
+                f"{where}: round {number}/{rounds}: "
+                + ", ".join(
+                    f"{side} {formatValue(series.values[-1], workload.unit)}"
+                    for side, series in paramResult.series.items()
+                )
+            )
+        result.params.append(paramResult)
+        del runners
+        gc.collect()
+    if workload.target is not None:
+        result.target = evaluate(workload.target, result.params)
+    return result
+
+
+def evaluate(target: Target, params: list[ParamResult]) -> TargetResult | None:
+    """
+    @param target: the goal.
+    @param params: the results, in increasing parameter order.
+    @return: the value against the target, or C{None} if nothing ran.
+    """
+    if not params:
+        return None
+    if target.kind == "growth":
+        ran = [p for p in params if p.median("fast") is not None]
+        if len(ran) < 2:
+            return TargetResult(target, params[-1].param, None)
+        first, last = ran[0].median("fast"), ran[-1].median("fast")
+        assert first is not None and last is not None
+        return TargetResult(target, ran[-1].param, last / first if first else None)
+    wanted = target.param if target.param is not None else params[0].param
+    at = next((p for p in params if p.param == wanted), None)
+    if at is None:
+        return TargetResult(target, wanted, None)
+    if target.kind == "speedup":
+        return TargetResult(target, wanted, at.ratio("twisted", "fast"))
+    return TargetResult(target, wanted, at.ratio("fast", "floor"))
