@@ -16,12 +16,16 @@ OLDEST_VENV ?= .venv-oldest
 
 SOURCES := $(wildcard src/*.c src/*.h)
 
-.PHONY: test test-c test-fallback test-oldest bench debug build clean
+.PHONY: test test-oldest bench debug build clean
 
 $(VENV)/.installed: requirements/test.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -r requirements/test.txt
+	touch $@
+
+$(OLDEST_VENV)/.installed: requirements/test-oldest.txt
+	$(PYTHON) -m venv $(OLDEST_VENV)
+	$(OLDEST_VENV)/bin/python -m pip install -q -r requirements/test-oldest.txt
 	touch $@
 
 $(VENV)/.bench-installed: $(VENV)/.installed requirements/bench.txt
@@ -36,9 +40,7 @@ test: build
 	TWISTED_FAST_NO_EXTENSIONS=1 $(PY) -m pytest -q -m "not upstream"
 	$(MAKE) test-oldest
 
-test-oldest: build requirements/test-oldest.txt
-	$(PYTHON) -m venv $(OLDEST_VENV)
-	$(OLDEST_VENV)/bin/python -m pip install -q -r requirements/test-oldest.txt
+test-oldest: build $(OLDEST_VENV)/.installed
 	$(OLDEST_VENV)/bin/python -m pytest -q -p no:cacheprovider
 
 bench: build $(VENV)/.bench-installed
@@ -48,5 +50,5 @@ debug: $(VENV)/.installed
 	TWISTED_FAST_DEBUG=1 TWISTED_FAST_WERROR=1 $(PY) setup.py -q build_ext --inplace --force
 
 clean:
-	rm -rf build dist *.egg-info twisted_fast/*.so .pytest_cache .hypothesis
+	rm -rf build dist *.egg-info twisted_fast/*.so .pytest_cache .hypothesis $(VENV) $(OLDEST_VENV)
 	find . -name __pycache__ -prune -exec rm -rf {} +
