@@ -14,12 +14,16 @@ instead, so that the difference is known to be real:
       call's place);
   (d) C{Clock.calls} and C{getDelayedCalls()} return a new sorted list each
       time;
-  (e) C{DelayedCall.time} and C{Clock.rightNow} are always floats.
+  (e) C{DelayedCall.time} and C{Clock.rightNow} are always floats;
+  (f) a call made by a C clock has no C{canceller}/C{resetter} to replace;
+  (g) a pending call that only its clock holds is not tracked by the GC.
 """
 
 from __future__ import annotations
 
+import gc
 import math
+import weakref
 from typing import Any
 
 import pytest
@@ -458,3 +462,115 @@ class TestFloats:
         assert dc.time == 5.0 and type(dc.time) is float
         dc.reset(8)
         assert dc.delayed_time == 5.0 and type(dc.delayed_time) is float
+
+
+# --- (f) the hooks of a clock-made call ------------------------------------------
+
+
+class TestClockCallHooks:
+    """
+    A C clock moves its calls in its own heap: there is no Python canceller
+    or resetter to read or replace.  Twisted's are C{clock.calls.remove} and
+    a no-op.
+    """
+
+    def test_readAsNone(self, cimpl: Any) -> None:
+        """
+        C{canceller} and C{resetter} of a clock-made call read as C{None}.
+        """
+        call = cimpl.Clock().callLater(1, lambda: None)
+        assert call.canceller is None
+        assert call.resetter is None
+
+    @pytest.mark.parametrize("name", ["canceller", "resetter"])
+    def test_assignRefused(self, cimpl: Any, name: str) -> None:
+        """
+        Assigning them raises L{AttributeError}, and the call keeps working.
+        """
+        clock = cimpl.Clock()
+        call = clock.callLater(1, lambda: None)
+        with pytest.raises(AttributeError):
+            setattr(call, name, lambda call: None)
+        call.cancel()
+        assert clock.calls == []
+
+    def test_twisted(self, twistedImpl: Any) -> None:
+        """
+        Twisted's are callables, and replaceable.
+        """
+        clock = twistedImpl.Clock()
+        call = clock.callLater(1, lambda: None)
+        assert call.canceller == clock.calls.remove
+        call.canceller = lambda call: None
+        call.cancel()
+        assert len(clock.calls) == 1
+
+
+# --- (g) GC tracking ----------------------------------------------------------------
+
+
+class TestGCTracking:
+    """
+    Pending calls that only their clock's heap holds are left untracked, and
+    the clock's traversal stands in for them; see C{src/timerowner.h}.
+    """
+
+    def test_heapOnlyCallUntracked(self, cimpl: Any) -> None:
+        """
+        A call nobody else holds is untracked while pending.
+        """
+        clock = cimpl.Clock()
+        clock.callLater(1, lambda: None)
+        (call,) = clock.calls  # holding it here does not re-track it by itself
+        assert not gc.is_tracked(call)
+
+    def test_sharedCallTrackedAtFullCollection(self, cimpl: Any) -> None:
+        """
+        A pending call held elsewhere is tracked by the next full collection.
+        """
+        clock = cimpl.Clock()
+        call = clock.callLater(1, lambda: None)
+        gc.collect()
+        assert gc.is_tracked(call)
+
+    def test_trackedOnceOutOfTheHeap(self, cimpl: Any) -> None:
+        """
+        Cancelled and fired calls that live on are tracked, like any object.
+        """
+        clock = cimpl.Clock()
+        cancelled = clock.callLater(1, lambda: None)
+        fired = clock.callLater(1, lambda: None)
+        cancelled.cancel()
+        clock.advance(1)
+        assert gc.is_tracked(cancelled)
+        assert gc.is_tracked(fired)
+
+    def test_cycleThroughHeldCallCollected(self, cimpl: Any) -> None:
+        """
+        A dropped clock whose pending call is held by an object that the
+        call refers back to is collected by one full collection.
+        """
+
+        class Protocol:
+            pass
+
+        def make() -> tuple[weakref.ref[Any], weakref.ref[Protocol]]:
+            clock = cimpl.Clock()
+            protocol = Protocol()
+            protocol.clock = clock  # type: ignore[attr-defined]
+            protocol.timeout = clock.callLater(  # type: ignore[attr-defined]
+                5, lambda: protocol
+            )
+            return weakref.ref(clock), weakref.ref(protocol)
+
+        clockRef, protocolRef = make()
+        gc.collect()
+        assert clockRef() is None
+        assert protocolRef() is None
+
+    def test_twistedTracked(self, twistedImpl: Any) -> None:
+        """
+        Twisted's calls are ordinary tracked objects.
+        """
+        clock = twistedImpl.Clock()
+        assert gc.is_tracked(clock.callLater(1, lambda: None))
