@@ -254,7 +254,7 @@ clock_callLater(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
         goto done;
     }
     call = tf_delayedcall_new_owned(state, &self->owner, now + seconds,
-                                    callable, call_args, kw);
+                                    callable, call_args, kw, 0);
 done:
     Py_DECREF(call_args);
     Py_XDECREF(kw);
@@ -391,7 +391,7 @@ PyDoc_STRVAR(clock_getDelayedCalls_doc,
 static PyObject *
 clock_getDelayedCalls(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
-    return tf_owner_sorted_calls(&Clock_CAST(op)->owner);
+    return tf_owner_sorted_calls(&Clock_CAST(op)->owner.heap);
 }
 
 /* --- attributes -------------------------------------------------------------- */
@@ -415,7 +415,7 @@ clock_set_rightNow(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
 static PyObject *
 clock_get_calls(PyObject *op, void *Py_UNUSED(closure))
 {
-    return tf_owner_sorted_calls(&Clock_CAST(op)->owner);
+    return tf_owner_sorted_calls(&Clock_CAST(op)->owner.heap);
 }
 
 /* Is value a call of ours that may go (back) into our heap? */

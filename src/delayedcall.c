@@ -122,7 +122,7 @@ sync_deadline(DelayedCallObject *self)
     if (!in_owner_heap(self)) {
         return;
     }
-    tf_heap *heap = &TimerOwner_CAST(self->owner)->heap;
+    tf_heap *heap = tf_delayedcall_heap(self);
     double deadline = self->time + self->delayed_time;
     if (deadline != tf_heap_deadline(heap, &self->node)) {
         tf_heap_update(heap, &self->node, deadline);
@@ -249,6 +249,7 @@ init_fields(DelayedCallObject *self)
     self->called = 0;
     self->cancelled = 0;
     self->kw_lazy = 0;
+    self->in_new = 0;
 }
 
 /* --- construction ---------------------------------------------------------- */
@@ -306,7 +307,7 @@ tf_delayedcall_free_list_clear(tf_state *state)
 PyObject *
 tf_delayedcall_new_owned(tf_state *state, TimerOwnerObject *owner,
                          double time, PyObject *func, PyObject *args,
-                         PyObject *kw)
+                         PyObject *kw, int in_new)
 {
     DelayedCallObject *self = alloc_owned(state);
     if (self == NULL) {
@@ -323,7 +324,8 @@ tf_delayedcall_new_owned(tf_state *state, TimerOwnerObject *owner,
     if (maybe_capture_creator(state, self, 0) < 0) {
         goto error;
     }
-    if (tf_heap_push(&owner->heap, &self->node, time) < 0) {
+    self->in_new = (char)in_new;
+    if (tf_heap_push(tf_delayedcall_heap(self), &self->node, time) < 0) {
         PyErr_NoMemory();
         goto error;
     }
@@ -612,7 +614,7 @@ delayedcall_cancel(PyObject *op, PyTypeObject *defining_class,
     }
     if (self->owner != NULL) {
         if (tf_heap_contains(&self->node)) {
-            tf_heap_remove(&TimerOwner_CAST(self->owner)->heap, &self->node);
+            tf_heap_remove(tf_delayedcall_heap(self), &self->node);
             tf_owner_adopted(self); /* our caller holds it */
             Py_DECREF(op);          /* the heap's reference */
         }

@@ -30,6 +30,12 @@ struct TimerOwnerObject {
     PyObject_HEAD
     const tf_owner_ops *ops;
     tf_heap heap;
+    /* Calls scheduled since the owner last took new calls in: Twisted's
+     * reactor keeps them apart (_newTimedCalls) until its next timeout() or
+     * runUntilCurrent(), so a call scheduled by a timed call waits for the
+     * next pass.  The Clock never uses it. */
+    tf_heap new_heap;
+    uint64_t next_seq; /* shared by both heaps: one FIFO order */
     tf_state *state; /* the type keeps the module (and state) alive */
     /* Every live owner, for the GC callback (timerowner.c). */
     TimerOwnerObject *prev_owner;
@@ -66,19 +72,29 @@ typedef struct DelayedCallObject {
     char called;
     char cancelled;
     char kw_lazy; /* kw is an empty dict not created yet */
+    char in_new;  /* queued in the owner's new_heap, not its heap */
 } DelayedCallObject;
 
 #define DelayedCall_CAST(op) ((DelayedCallObject *)(op))
 #define TimerOwner_CAST(op) ((TimerOwnerObject *)(op))
 
+/* The heap of the owner that holds (or last held) the call. */
+static inline tf_heap *
+tf_delayedcall_heap(DelayedCallObject *call)
+{
+    TimerOwnerObject *owner = (TimerOwnerObject *)call->owner;
+    return call->in_new ? &owner->new_heap : &owner->heap;
+}
+
 /*
- * Create an owned call and push it onto owner's heap at time.  Steals
+ * Create an owned call and push it onto owner's heap (new_heap when in_new)
+ * at time.  Steals
  * nothing; args must be a tuple, kw a dict or NULL for no keywords.  Returns
  * a new reference (the heap holds another), or NULL with an exception set.
  */
 PyObject *tf_delayedcall_new_owned(tf_state *state, TimerOwnerObject *owner,
                                    double time, PyObject *func,
-                                   PyObject *args, PyObject *kw);
+                                   PyObject *args, PyObject *kw, int in_new);
 
 /*
  * Mark a call that the owner has just taken off its heap as called and run

@@ -119,12 +119,12 @@ resize(tf_heap *heap, size_t cap)
 }
 
 void
-tf_heap_init(tf_heap *heap)
+tf_heap_init(tf_heap *heap, uint64_t *next_seq)
 {
     heap->entries = NULL;
     heap->len = 0;
     heap->cap = 0;
-    heap->next_seq = 0;
+    heap->next_seq = next_seq;
 }
 
 void
@@ -146,7 +146,7 @@ tf_heap_detach(tf_heap *heap, tf_heap *out)
 }
 
 int
-tf_heap_push(tf_heap *heap, tf_heap_node *node, double deadline)
+tf_heap_insert(tf_heap *heap, tf_heap_node *node, double deadline)
 {
     if (heap->len == heap->cap) {
         size_t cap = heap->cap ? heap->cap * 2 : TF_HEAP_MIN_CAP;
@@ -154,9 +154,20 @@ tf_heap_push(tf_heap *heap, tf_heap_node *node, double deadline)
             return -1;
         }
     }
-    node->seq = heap->next_seq++;
     tf_heap_entry entry = {deadline, node};
     sift_up(heap, heap->len++, entry);
+    return 0;
+}
+
+int
+tf_heap_push(tf_heap *heap, tf_heap_node *node, double deadline)
+{
+    uint64_t seq = node->seq;
+    node->seq = (*heap->next_seq)++;
+    if (tf_heap_insert(heap, node, deadline) < 0) {
+        node->seq = seq;
+        return -1;
+    }
     return 0;
 }
 
@@ -185,7 +196,7 @@ tf_heap_remove(tf_heap *heap, tf_heap_node *node)
 void
 tf_heap_update(tf_heap *heap, tf_heap_node *node, double deadline)
 {
-    node->seq = heap->next_seq++;
+    node->seq = (*heap->next_seq)++;
     tf_heap_entry entry = {deadline, node};
     sift(heap, node->index, entry);
 }

@@ -6,10 +6,10 @@
  * inside the timer object and holds the timer's sequence number and its
  * current index in the array.
  *
- * Order: (deadline, seq).  The sequence number is taken from the heap's
- * counter whenever a timer is pushed or its deadline changes, so timers due
- * at the same instant fire in the order they were (re)scheduled (libuv's
- * start_id does the same).
+ * Order: (deadline, seq).  The sequence number is taken from a counter
+ * (which heaps of one owner share) whenever a timer is pushed or its
+ * deadline changes, so timers due at the same instant fire in the order they
+ * were (re)scheduled (libuv's start_id does the same).
  *
  * Invariants: for every i > 0, entry[(i - 1) / 4] <= entry[i];
  * entry[i].node->index == i; a node not in any heap has index TF_HEAP_NONE.
@@ -40,19 +40,24 @@ typedef struct {
     tf_heap_entry *entries;
     size_t len;
     size_t cap;
-    uint64_t next_seq;
+    uint64_t *next_seq; /* the owner's counter */
 } tf_heap;
 
-void tf_heap_init(tf_heap *heap);
+void tf_heap_init(tf_heap *heap, uint64_t *next_seq);
 
 /* Free the array.  The caller has already dealt with the nodes. */
 void tf_heap_free(tf_heap *heap);
 
-/* Move the whole content to *out and leave heap empty (same counter). */
+/* Move the whole content to *out and leave heap empty (same counter).
+ * Freeing *out (tf_heap_free) is the caller's job. */
 void tf_heap_detach(tf_heap *heap, tf_heap *out);
 
-/* Return 0, or -1 when the array could not grow (nothing changed). */
+/* Queue a node with a new sequence number.  Return 0, or -1 when the array
+ * could not grow (nothing changed). */
 int tf_heap_push(tf_heap *heap, tf_heap_node *node, double deadline);
+
+/* The same, keeping the node's sequence number (moving between heaps). */
+int tf_heap_insert(tf_heap *heap, tf_heap_node *node, double deadline);
 
 void tf_heap_remove(tf_heap *heap, tf_heap_node *node);
 

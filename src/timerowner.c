@@ -1,13 +1,14 @@
 /*
- * timerowner.c: the pending-call list shared by every C timer heap owner,
- * and its GC support (see timerowner.h for the design).
+ * timerowner.c: the pending calls shared by every C timer heap owner, and
+ * their GC support (see timerowner.h for the design).
  *
  * Invariants: an owner is in state->owners from tf_owner_init to
- * tf_owner_fini; every call in owner->heap has call->owner == owner and is
- * referenced once by the heap.
+ * tf_owner_fini; every call in owner->heap or owner->new_heap has
+ * call->owner == owner, in_new telling which, and is referenced once by
+ * that heap.
  *
  * Calls into Python: tf_owner_release_calls (deallocating calls).  Nothing
- * here keeps a pointer into the heap array across it.
+ * here keeps a pointer into a heap array across it.
  */
 #include "timerowner.h"
 
@@ -26,7 +27,9 @@ tf_owner_init(TimerOwnerObject *owner, tf_state *state,
 {
     owner->ops = ops;
     owner->state = state;
-    tf_heap_init(&owner->heap);
+    owner->next_seq = 0;
+    tf_heap_init(&owner->heap, &owner->next_seq);
+    tf_heap_init(&owner->new_heap, &owner->next_seq);
     owner->prev_owner = NULL;
     owner->next_owner = state->owners;
     if (state->owners != NULL) {
@@ -54,6 +57,7 @@ tf_owner_fini(TimerOwnerObject *owner)
     owner->state = NULL;
     tf_owner_release_calls(owner);
     tf_heap_free(&owner->heap);
+    tf_heap_free(&owner->new_heap);
 }
 
 void
@@ -64,23 +68,38 @@ tf_owner_adopted(DelayedCallObject *call)
     }
 }
 
-void
-tf_owner_release_calls(TimerOwnerObject *owner)
+static void
+orphan_all(const tf_heap *heap)
 {
-    tf_heap old;
-    tf_heap_detach(&owner->heap, &old);
-    for (size_t i = 0; i < old.len; i++) {
-        tf_delayedcall_orphan(entry_call(&old.entries[i]));
+    for (size_t i = 0; i < heap->len; i++) {
+        tf_delayedcall_orphan(entry_call(&heap->entries[i]));
     }
-    /* Only now release them: a __del__ may schedule on this owner again. */
-    for (size_t i = 0; i < old.len; i++) {
-        DelayedCallObject *call = entry_call(&old.entries[i]);
+}
+
+static void
+release_all(tf_heap *heap)
+{
+    for (size_t i = 0; i < heap->len; i++) {
+        DelayedCallObject *call = entry_call(&heap->entries[i]);
         if (Py_REFCNT(call) > 1) {
             tf_owner_adopted(call);
         }
         Py_DECREF(call);
     }
-    tf_heap_free(&old);
+    tf_heap_free(heap);
+}
+
+void
+tf_owner_release_calls(TimerOwnerObject *owner)
+{
+    tf_heap old, old_new;
+    tf_heap_detach(&owner->heap, &old);
+    tf_heap_detach(&owner->new_heap, &old_new);
+    orphan_all(&old);
+    orphan_all(&old_new);
+    /* Only now release them: a __del__ may schedule on this owner again. */
+    release_all(&old);
+    release_all(&old_new);
 }
 
 DelayedCallObject *
@@ -104,6 +123,7 @@ tf_owner_pop_due(TimerOwnerObject *owner, double now)
 int
 tf_owner_requeue(TimerOwnerObject *owner, DelayedCallObject *call)
 {
+    call->in_new = 0;
     if (tf_heap_push(&owner->heap, &call->node,
                      call->time + call->delayed_time) < 0) {
         PyErr_NoMemory();
@@ -113,6 +133,28 @@ tf_owner_requeue(TimerOwnerObject *owner, DelayedCallObject *call)
     return 0;
 }
 
+int
+tf_owner_take_new(TimerOwnerObject *owner)
+{
+    tf_heap *fresh = &owner->new_heap;
+    while (fresh->len > 0) {
+        tf_heap_node *node = fresh->entries[fresh->len - 1].node;
+        DelayedCallObject *call = tf_delayedcall_from_node(node);
+        /* Twisted's call.activate_delay(); the deadline does not change. */
+        double deadline = call->time + call->delayed_time;
+        if (tf_heap_insert(&owner->heap, node, deadline) < 0) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        fresh->len--; /* the last entry: nothing to sift */
+        call->in_new = 0;
+        call->time = deadline;
+        call->delayed_time = 0.0;
+    }
+    return 0;
+}
+
+/* A pending call and its place in the firing order, for sorting. */
 static int
 compare_entries(const void *a, const void *b)
 {
@@ -124,15 +166,15 @@ compare_entries(const void *a, const void *b)
 }
 
 PyObject *
-tf_owner_sorted_calls(TimerOwnerObject *owner)
+tf_owner_sorted_calls(const tf_heap *heap)
 {
-    size_t len = owner->heap.len;
+    size_t len = heap->len;
     tf_heap_entry *entries = PyMem_Malloc(len ? len * sizeof(*entries) : 1);
     if (entries == NULL) {
         return PyErr_NoMemory();
     }
     if (len > 0) { /* an empty heap may have no array at all */
-        memcpy(entries, owner->heap.entries, len * sizeof(*entries));
+        memcpy(entries, heap->entries, len * sizeof(*entries));
         qsort(entries, len, sizeof(*entries), compare_entries);
     }
     PyObject *list = PyList_New((Py_ssize_t)len);
@@ -144,10 +186,10 @@ tf_owner_sorted_calls(TimerOwnerObject *owner)
     return list;
 }
 
-int
-tf_owner_traverse(TimerOwnerObject *owner, visitproc visit, void *arg)
+static int
+traverse_heap(TimerOwnerObject *owner, const tf_heap *heap, visitproc visit,
+              void *arg)
 {
-    const tf_heap *heap = &owner->heap;
     for (size_t i = 0; i < heap->len; i++) {
         PyObject *call = (PyObject *)entry_call(&heap->entries[i]);
         if (PyObject_GC_IsTracked(call)) {
@@ -170,23 +212,25 @@ tf_owner_traverse(TimerOwnerObject *owner, visitproc visit, void *arg)
     return 0;
 }
 
-/* Before a full collection: track exactly the pending calls held by
- * something besides their heap.  O(pending calls), like the collection. */
-static void
-retrack_pending_calls(tf_state *state)
+int
+tf_owner_traverse(TimerOwnerObject *owner, visitproc visit, void *arg)
 {
-    for (TimerOwnerObject *owner = state->owners; owner != NULL;
-         owner = owner->next_owner) {
-        const tf_heap *heap = &owner->heap;
-        for (size_t i = 0; i < heap->len; i++) {
-            PyObject *call = (PyObject *)entry_call(&heap->entries[i]);
-            int tracked = PyObject_GC_IsTracked(call);
-            if (Py_REFCNT(call) > 1 && !tracked) {
-                PyObject_GC_Track(call);
-            }
-            else if (Py_REFCNT(call) == 1 && tracked) {
-                PyObject_GC_UnTrack(call);
-            }
+    int result = traverse_heap(owner, &owner->heap, visit, arg);
+    return result ? result : traverse_heap(owner, &owner->new_heap, visit, arg);
+}
+
+/* Track exactly the calls of heap held by something besides the heap. */
+static void
+retrack_heap(const tf_heap *heap)
+{
+    for (size_t i = 0; i < heap->len; i++) {
+        PyObject *call = (PyObject *)entry_call(&heap->entries[i]);
+        int tracked = PyObject_GC_IsTracked(call);
+        if (Py_REFCNT(call) > 1 && !tracked) {
+            PyObject_GC_Track(call);
+        }
+        else if (Py_REFCNT(call) == 1 && tracked) {
+            PyObject_GC_UnTrack(call);
         }
     }
 }
@@ -204,24 +248,41 @@ tf_owner_gc_callback(PyObject *module, PyObject *const *args,
         Py_RETURN_NONE;
     }
     PyObject *generation = PyDict_GetItemString(args[1], "generation");
-    if (generation != NULL && PyLong_Check(generation) &&
-        PyLong_AsLong(generation) == 2) {
-        retrack_pending_calls(tf_get_state(module));
+    if (generation == NULL || !PyLong_Check(generation) ||
+        PyLong_AsLong(generation) != 2) {
+        Py_RETURN_NONE;
+    }
+    /* Before a full collection; O(pending calls), like the collection. */
+    for (TimerOwnerObject *owner = tf_get_state(module)->owners;
+         owner != NULL; owner = owner->next_owner) {
+        retrack_heap(&owner->heap);
+        retrack_heap(&owner->new_heap);
     }
     Py_RETURN_NONE;
+}
+
+static long
+check_heap(TimerOwnerObject *owner, const tf_heap *heap, int in_new)
+{
+    long bad = tf_heap_check(heap);
+    for (size_t i = 0; bad < 0 && i < heap->len; i++) {
+        DelayedCallObject *call = entry_call(&heap->entries[i]);
+        if (call->owner != (PyObject *)owner || call->in_new != in_new ||
+            call->called || call->cancelled ||
+            heap->entries[i].deadline != call->time + call->delayed_time) {
+            bad = (long)i;
+        }
+    }
+    return bad;
 }
 
 long
 tf_owner_check_heap(TimerOwnerObject *owner)
 {
-    long bad = tf_heap_check(&owner->heap);
-    for (size_t i = 0; bad < 0 && i < owner->heap.len; i++) {
-        DelayedCallObject *call = entry_call(&owner->heap.entries[i]);
-        if (call->owner != (PyObject *)owner || call->called ||
-            call->cancelled ||
-            owner->heap.entries[i].deadline != call->time + call->delayed_time) {
-            bad = (long)i;
-        }
+    long bad = check_heap(owner, &owner->heap, 0);
+    if (bad >= 0) {
+        return bad;
     }
-    return bad;
+    bad = check_heap(owner, &owner->new_heap, 1);
+    return bad >= 0 ? (long)owner->heap.len + bad : -1;
 }

@@ -1,7 +1,12 @@
 /*
- * timerowner.h: what every owner of a C timer heap shares (the C Clock now,
- * the reactor's timer queue later): its list of pending calls, and how the
- * cyclic GC sees them.
+ * timerowner.h: what every owner of C timer heaps shares (the C Clock, the
+ * reactor's timer base): its pending calls, and how the cyclic GC sees them.
+ *
+ * An owner has two heaps: `heap`, the calls that may fire, and `new_heap`,
+ * calls scheduled but not yet taken in (the reactor's equivalent of
+ * Twisted's _newTimedCalls; the Clock leaves it empty).  Both draw sequence
+ * numbers from one counter, so moving a call between them keeps its place
+ * among calls due at the same instant.
  *
  * GC design.  A pending call that only its owner's heap references
  * (refcount 1) is left untracked by the GC, and the owner's traverse visits
@@ -22,7 +27,7 @@
 
 #include "delayedcall.h"
 
-/* Set up the heap and join the registry of live owners. */
+/* Set up the heaps and join the registry of live owners. */
 void tf_owner_init(TimerOwnerObject *owner, tf_state *state,
                    const tf_owner_ops *ops);
 
@@ -33,7 +38,7 @@ void tf_owner_fini(TimerOwnerObject *owner);
  * longer fire.  Runs Python code (the calls' deallocation). */
 void tf_owner_release_calls(TimerOwnerObject *owner);
 
-/* Take the first call due at now off the heap: a new reference, or NULL
+/* Take the first call of heap due at now off it: a new reference, or NULL
  * when none is due (no exception). */
 DelayedCallObject *tf_owner_pop_due(TimerOwnerObject *owner, double now);
 
@@ -41,12 +46,17 @@ DelayedCallObject *tf_owner_pop_due(TimerOwnerObject *owner, double now);
  * MemoryError. */
 int tf_owner_requeue(TimerOwnerObject *owner, DelayedCallObject *call);
 
+/* Move every call of new_heap into heap, folding its delayed_time into its
+ * time as Twisted's _insertNewDelayedCalls does; 0 or -1 with MemoryError
+ * (the calls not moved stay in new_heap). */
+int tf_owner_take_new(TimerOwnerObject *owner);
+
 /* A call that has left its heap and may outlive the caller's reference:
  * make sure the GC tracks it. */
 void tf_owner_adopted(DelayedCallObject *call);
 
-/* The pending calls in the order they will fire, as a new list. */
-PyObject *tf_owner_sorted_calls(TimerOwnerObject *owner);
+/* The calls of one heap in the order they will fire, as a new list. */
+PyObject *tf_owner_sorted_calls(const tf_heap *heap);
 
 int tf_owner_traverse(TimerOwnerObject *owner, visitproc visit, void *arg);
 
@@ -54,7 +64,8 @@ int tf_owner_traverse(TimerOwnerObject *owner, visitproc visit, void *arg);
 PyObject *tf_owner_gc_callback(PyObject *module, PyObject *const *args,
                                Py_ssize_t nargs);
 
-/* Heap invariant check for tests: -1 when consistent. */
+/* Invariant check for tests: -1 when consistent, else the position of the
+ * first bad call (counting heap, then new_heap). */
 long tf_owner_check_heap(TimerOwnerObject *owner);
 
 #endif /* TF_TIMEROWNER_H */
