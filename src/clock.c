@@ -160,69 +160,6 @@ clock_seconds(PyObject *op, PyObject *Py_UNUSED(ignored))
     return PyFloat_FromDouble(self->right_now);
 }
 
-/*
- * Split callLater's arguments: (delay, callable, *args, **kw), where delay
- * and callable may also come by keyword.  On success *args_out is a new
- * tuple and *kw_out a new dict or NULL (no keywords).
- */
-static int
-parse_call_later(tf_state *state, PyObject *const *args, Py_ssize_t nargs,
-                 PyObject *kwnames, PyObject **delay, PyObject **callable,
-                 PyObject **args_out, PyObject **kw_out)
-{
-    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
-    PyObject *kw = NULL;
-    *delay = nargs > 0 ? args[0] : NULL;
-    *callable = nargs > 1 ? args[1] : NULL;
-    for (Py_ssize_t i = 0; i < nkw; i++) {
-        PyObject *name = PyTuple_GET_ITEM(kwnames, i);
-        PyObject *value = args[nargs + i];
-        PyObject **named = NULL;
-        if (PyUnicode_Compare(name, state->str_delay) == 0) {
-            named = delay;
-        }
-        else if (PyUnicode_Compare(name, state->str_callable) == 0) {
-            named = callable;
-        }
-        if (named != NULL) {
-            if (*named != NULL) {
-                PyErr_Format(PyExc_TypeError,
-                             "callLater() got multiple values for argument '%U'",
-                             name);
-                goto error;
-            }
-            *named = value;
-            continue;
-        }
-        if (kw == NULL && (kw = PyDict_New()) == NULL) {
-            goto error;
-        }
-        if (PyDict_SetItem(kw, name, value) < 0) {
-            goto error;
-        }
-    }
-    if (*delay == NULL || *callable == NULL) {
-        PyErr_Format(PyExc_TypeError,
-                     "callLater() missing required argument '%s'",
-                     *delay == NULL ? "delay" : "callable");
-        goto error;
-    }
-    Py_ssize_t npos = nargs > 2 ? nargs - 2 : 0;
-    *args_out = PyTuple_New(npos);
-    if (*args_out == NULL) {
-        goto error;
-    }
-    for (Py_ssize_t i = 0; i < npos; i++) {
-        PyTuple_SET_ITEM(*args_out, i, Py_NewRef(args[2 + i]));
-    }
-    *kw_out = kw;
-    return 0;
-
-error:
-    Py_XDECREF(kw);
-    return -1;
-}
-
 PyDoc_STRVAR(clock_callLater_doc,
 "callLater(self, delay, callable, *args, **kw) -> DelayedCall\n--\n\n"
 "Call C{callable(*args, **kw)} once the clock has advanced C{delay} seconds\n"
@@ -230,35 +167,27 @@ PyDoc_STRVAR(clock_callLater_doc,
 "@raise TypeError: if C{callable} is not callable.\n"
 "@raise ValueError: if C{delay} is NaN.");
 
+/* Clock.callLater's own checks: a number for delay, a callable. */
+static int
+clock_check_call(PyObject *delay, PyObject *callable, double *seconds)
+{
+    *seconds = PyFloat_AsDouble(delay);
+    if (*seconds == -1.0 && PyErr_Occurred()) {
+        return -1;
+    }
+    if (!PyCallable_Check(callable)) {
+        PyErr_Format(PyExc_TypeError, "%R is not callable", callable);
+        return -1;
+    }
+    return 0;
+}
+
 static PyObject *
 clock_callLater(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
                 PyObject *kwnames)
 {
-    ClockObject *self = Clock_CAST(op);
-    tf_state *state = self->owner.state;
-    PyObject *delay, *callable, *call_args, *kw, *call = NULL;
-    if (parse_call_later(state, args, nargs, kwnames, &delay, &callable,
-                         &call_args, &kw) < 0) {
-        return NULL;
-    }
-    double seconds = PyFloat_AsDouble(delay), now;
-    if (seconds == -1.0 && PyErr_Occurred()) {
-        goto done;
-    }
-    if (!PyCallable_Check(callable)) {
-        PyErr_Format(PyExc_TypeError, "%R is not callable", callable);
-        goto done;
-    }
-    if (clock_now(&self->owner, &now) < 0 ||
-        tf_check_not_nan(now + seconds, "delay") < 0) {
-        goto done;
-    }
-    call = tf_delayedcall_new_owned(state, &self->owner, now + seconds,
-                                    callable, call_args, kw, 0);
-done:
-    Py_DECREF(call_args);
-    Py_XDECREF(kw);
-    return call;
+    return tf_owner_call_later(&Clock_CAST(op)->owner, args, nargs, kwnames,
+                               clock_check_call, 0);
 }
 
 /* Run every call due at the clock's current time, in order. */

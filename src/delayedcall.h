@@ -14,8 +14,9 @@
 #ifndef TF_DELAYEDCALL_H
 #define TF_DELAYEDCALL_H
 
-#include "heap.h"
+/* Python.h first, as the C API requires. */
 #include "state.h"
+#include "heap.h"
 
 /*
  * Common head of every C object that owns a tf_heap of DelayedCalls.  Types

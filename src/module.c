@@ -14,16 +14,19 @@
 /* --- helpers for tests --------------------------------------------------------- */
 
 PyDoc_STRVAR(check_heap_doc,
-"_check_heap(clock) -> int\n--\n\n"
-"Check the invariants of a C Clock's heap (O(n), for tests): return -1\n"
+"_check_heap(owner) -> int\n--\n\n"
+"Check the invariants of a C Clock's or fast reactor's heaps (O(n), for\n"
+"tests): return -1\n"
 "when it is consistent, else the index of the first bad entry.");
 
 static PyObject *
 check_heap(PyObject *module, PyObject *clock)
 {
     tf_state *state = tf_get_state(module);
-    if (!PyObject_TypeCheck(clock, state->ClockType)) {
-        PyErr_SetString(PyExc_TypeError, "_check_heap() takes a Clock");
+    if (!PyObject_TypeCheck(clock, state->ClockType) &&
+        !PyObject_TypeCheck(clock, state->ReactorTimersType)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "_check_heap() takes a Clock or a fast reactor");
         return NULL;
     }
     return PyLong_FromLong(tf_owner_check_heap(TimerOwner_CAST(clock)));
@@ -160,7 +163,8 @@ module_exec(PyObject *module)
         return -1;
     }
     if (add_type(module, &tf_delayedcall_spec, &state->DelayedCallType) < 0 ||
-        add_type(module, &tf_clock_spec, &state->ClockType) < 0) {
+        add_type(module, &tf_clock_spec, &state->ClockType) < 0 ||
+        add_type(module, &tf_reactortimers_spec, &state->ReactorTimersType) < 0) {
         return -1;
     }
     /* Twisted's class attribute, patched by tests: DelayedCall.debug. */
@@ -192,6 +196,7 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     tf_state *state = tf_get_state(module);
     Py_VISIT(state->DelayedCallType);
     Py_VISIT(state->ClockType);
+    Py_VISIT(state->ReactorTimersType);
     Py_VISIT(state->AlreadyCalled);
     Py_VISIT(state->AlreadyCancelled);
     Py_VISIT(state->format_stack);
@@ -216,6 +221,7 @@ module_clear(PyObject *module)
     tf_delayedcall_free_list_clear(state);
     Py_CLEAR(state->DelayedCallType);
     Py_CLEAR(state->ClockType);
+    Py_CLEAR(state->ReactorTimersType);
     Py_CLEAR(state->AlreadyCalled);
     Py_CLEAR(state->AlreadyCancelled);
     Py_CLEAR(state->format_stack);

@@ -21,6 +21,91 @@ entry_call(const tf_heap_entry *entry)
     return tf_delayedcall_from_node(entry->node);
 }
 
+/*
+ * Split callLater's arguments: (delay, callable, *args, **kw), where delay
+ * and callable may also come by keyword.  On success *args_out is a new
+ * tuple and *kw_out a new dict or NULL (no keywords).
+ */
+static int
+parse_call_later(tf_state *state, PyObject *const *args, Py_ssize_t nargs,
+                 PyObject *kwnames, PyObject **delay, PyObject **callable,
+                 PyObject **args_out, PyObject **kw_out)
+{
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    PyObject *kw = NULL;
+    *delay = nargs > 0 ? args[0] : NULL;
+    *callable = nargs > 1 ? args[1] : NULL;
+    for (Py_ssize_t i = 0; i < nkw; i++) {
+        PyObject *name = PyTuple_GET_ITEM(kwnames, i);
+        PyObject *value = args[nargs + i];
+        PyObject **named = NULL;
+        if (PyUnicode_Compare(name, state->str_delay) == 0) {
+            named = delay;
+        }
+        else if (PyUnicode_Compare(name, state->str_callable) == 0) {
+            named = callable;
+        }
+        if (named != NULL) {
+            if (*named != NULL) {
+                PyErr_Format(PyExc_TypeError,
+                             "callLater() got multiple values for argument '%U'",
+                             name);
+                goto error;
+            }
+            *named = value;
+            continue;
+        }
+        if (kw == NULL && (kw = PyDict_New()) == NULL) {
+            goto error;
+        }
+        if (PyDict_SetItem(kw, name, value) < 0) {
+            goto error;
+        }
+    }
+    if (*delay == NULL || *callable == NULL) {
+        PyErr_Format(PyExc_TypeError,
+                     "callLater() missing required argument '%s'",
+                     *delay == NULL ? "delay" : "callable");
+        goto error;
+    }
+    Py_ssize_t npos = nargs > 2 ? nargs - 2 : 0;
+    *args_out = PyTuple_New(npos);
+    if (*args_out == NULL) {
+        goto error;
+    }
+    for (Py_ssize_t i = 0; i < npos; i++) {
+        PyTuple_SET_ITEM(*args_out, i, Py_NewRef(args[2 + i]));
+    }
+    *kw_out = kw;
+    return 0;
+
+error:
+    Py_XDECREF(kw);
+    return -1;
+}
+
+PyObject *
+tf_owner_call_later(TimerOwnerObject *owner, PyObject *const *args,
+                    Py_ssize_t nargs, PyObject *kwnames,
+                    tf_call_later_check check, int in_new)
+{
+    PyObject *delay, *callable, *call_args, *kw, *call = NULL;
+    double seconds, now;
+    if (parse_call_later(owner->state, args, nargs, kwnames, &delay,
+                         &callable, &call_args, &kw) < 0) {
+        return NULL;
+    }
+    if (check(delay, callable, &seconds) == 0 &&
+        owner->ops->now(owner, &now) == 0 &&
+        tf_check_not_nan(now + seconds, "delay") == 0) {
+        call = tf_delayedcall_new_owned(owner->state, owner, now + seconds,
+                                        callable, call_args, kw, in_new);
+    }
+    Py_DECREF(call_args);
+    Py_XDECREF(kw);
+    return call;
+}
+
 void
 tf_owner_init(TimerOwnerObject *owner, tf_state *state,
               const tf_owner_ops *ops)

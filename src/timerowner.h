@@ -31,6 +31,17 @@
 void tf_owner_init(TimerOwnerObject *owner, tf_state *state,
                    const tf_owner_ops *ops);
 
+/* Refuse bad callLater arguments (0, or -1 with an exception set) and
+ * give the delay as a double. */
+typedef int (*tf_call_later_check)(PyObject *delay, PyObject *callable,
+                                   double *seconds);
+
+/* callLater(delay, callable, *args, **kw) for any owner: parse, check, read
+ * the owner's time, queue a new call (in new_heap when in_new). */
+PyObject *tf_owner_call_later(TimerOwnerObject *owner, PyObject *const *args,
+                              Py_ssize_t nargs, PyObject *kwnames,
+                              tf_call_later_check check, int in_new);
+
 /* Leave the registry and drop every pending call; for dealloc. */
 void tf_owner_fini(TimerOwnerObject *owner);
 

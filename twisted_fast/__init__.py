@@ -9,8 +9,15 @@ is in use (C{True}) or the package runs on Twisted's own classes (C{False}).
 from __future__ import annotations
 
 from twisted_fast._compat import ACCELERATED
-from twisted_fast._install import install, installed, uninstall
+from twisted_fast._install import TwistedFastWarning, install, installed, uninstall
 
 __version__ = "0.1.0"
 
-__all__ = ["ACCELERATED", "install", "installed", "uninstall", "__version__"]
+__all__ = [
+    "ACCELERATED",
+    "TwistedFastWarning",
+    "install",
+    "installed",
+    "uninstall",
+    "__version__",
+]

@@ -47,11 +47,16 @@ speedups = _loadSpeedups()
 #: C{True} when the classes below come from the C extension.
 ACCELERATED: bool = speedups is not None
 
+#: The C base class of the fast reactors, or C{None} in fallback mode.
+ReactorTimers: type | None
+
 if speedups is not None:
     Clock = speedups.Clock
     DelayedCall = speedups.DelayedCall
+    ReactorTimers = speedups.ReactorTimers
     classImplements(DelayedCall, IDelayedCall)
     classImplements(Clock, IReactorTime)
 else:
     Clock = TwistedClock
     DelayedCall = TwistedDelayedCall
+    ReactorTimers = None

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import warnings
 from typing import Any
 
 from twisted_fast import _compat
@@ -69,9 +70,56 @@ def _fastMemoryReactorClock() -> type:
     return _memoryReactorClock
 
 
+class TwistedFastWarning(UserWarning):
+    """
+    L{install} could not do all it would: a reactor other than the fast one
+    was installed already.
+    """
+
+
+_warnedAbout: set[str] = set()
+
+
+def _warnOnce(message: str) -> None:
+    if message not in _warnedAbout:
+        _warnedAbout.add(message)
+        warnings.warn(message, TwistedFastWarning, stacklevel=4)
+
+
+def _installReactor() -> None:
+    """
+    Install the fast reactor, or say once why the installed one stays.
+    """
+    from twisted_fast import reactor as fastReactor
+
+    if "twisted.internet.reactor" not in sys.modules:
+        fastReactor.install()
+        return
+    from twisted.internet import reactor
+
+    if fastReactor.isFastReactor(reactor):
+        return
+    kind = f"{type(reactor).__module__}.{type(reactor).__qualname__}"
+    if "asyncio" in kind:
+        _warnOnce(
+            f"twisted-fast: the installed reactor is {kind}: it keeps asyncio's"
+            " own timers (reactor.callLater is asyncio's call_later); Clock and"
+            " DelayedCall are accelerated."
+        )
+    else:
+        _warnOnce(
+            f"twisted-fast: a reactor ({kind}) was installed before"
+            " twisted_fast.install(), so its timed calls stay in Python; call"
+            " install() before anything imports twisted.internet.reactor, or"
+            " use --reactor=fast.  Clock and DelayedCall are accelerated."
+        )
+
+
 def install() -> bool:
     """
-    Put the fast classes in place of Twisted's.  Idempotent.
+    Put the fast classes in place of Twisted's, and install the fast reactor
+    if no reactor is installed yet (if one is, say so once, with a
+    L{TwistedFastWarning}).  Idempotent.
 
     @return: C{True} if the C extension is in use and the classes were
         installed; C{False} in fallback mode, where Twisted's own classes
@@ -79,6 +127,7 @@ def install() -> bool:
     """
     if not _compat.ACCELERATED:
         return False
+    _installReactor()
     for moduleName, name, value in _replacements():
         try:
             module = importlib.import_module(moduleName)

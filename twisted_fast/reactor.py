@@ -1,0 +1,180 @@
+"""
+The fast reactor: Twisted's own reactors with their timed calls on a C heap.
+
+Each class here is a Twisted reactor class (epoll, poll, select) with
+C{ReactorTimers} from the C extension listed first, so that C{callLater},
+C{getDelayedCalls}, C{timeout} and the timed-call pass of
+C{runUntilCurrent} come from C while every line of I/O code is Twisted's.
+
+Use L{install} as you would C{twisted.internet.epollreactor.install}, run
+C{python -m twisted.trial --reactor=fast} or C{twistd --reactor=fast}, or call
+L{twisted_fast.install} before anything imports the reactor.
+
+In fallback mode (see L{twisted_fast.ACCELERATED}) the names are Twisted's own
+reactor classes and L{install} installs Twisted's default reactor.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet import base, epollreactor, pollreactor, selectreactor
+from twisted.internet.main import installReactor
+from twisted.python import log as legacyLog
+from twisted.python.runtime import platform
+
+from twisted_fast import _compat
+
+__all__ = [
+    "FastEPollReactor",
+    "FastPollReactor",
+    "FastSelectReactor",
+    "defaultReactorClass",
+    "install",
+    "isFastReactor",
+]
+
+# Twisted's own logging of failures in runUntilCurrent, which changed in
+# Twisted 24: a Logger.failureHandler, or log.err() in older releases.
+_threadCallHandler = getattr(base, "_threadCallHandler", None)
+_timedCallHandler = getattr(base, "_DEFAULT_DELAYED_CALL_LOGGING_HANDLER", None)
+
+
+def _creatorText(creator: Any) -> str:
+    """
+    The creation stack of a call, formatted as Twisted's runUntilCurrent does.
+    """
+    return "".join(creator).rstrip().replace("\n", "\n C:")
+
+
+_FastTimedCalls: Any = None
+
+if _compat.ACCELERATED:
+
+    class _FastTimedCalls(_compat.ReactorTimers):  # type: ignore[misc,name-defined]
+        """
+        What the C base leaves to Python: the rest of C{runUntilCurrent}, and
+        logging a timed call's failure exactly as Twisted does.
+        """
+
+        def runUntilCurrent(self) -> None:
+            """
+            Run calls from threads, then the timed calls due, then shutdown if the
+            reactor was just stopped: L{ReactorBase.runUntilCurrent}'s order.
+            """
+            if self.threadCallQueue:
+                count = 0
+                total = len(self.threadCallQueue)
+                for f, a, kw in self.threadCallQueue:
+                    if _threadCallHandler is not None:
+                        with _threadCallHandler:
+                            f(*a, **kw)
+                    else:
+                        try:
+                            f(*a, **kw)
+                        except BaseException:
+                            legacyLog.err()
+                    count += 1
+                    if count == total:
+                        break
+                del self.threadCallQueue[:count]
+                if self.threadCallQueue:
+                    self.wakeUp()
+            self._runTimedCalls()
+            if self._justStopped:
+                self._justStopped = False
+                self.fireSystemEvent("shutdown")
+
+        def _timedCallFailed(self, call: Any, exception: BaseException) -> None:
+            """
+            Log the failure of a timed call, as Twisted's runUntilCurrent does.
+
+            @param call: the L{DelayedCall} that raised.
+            @param exception: what it raised (its traceback attached).
+            """
+            if _timedCallHandler is None:
+                try:
+                    raise exception
+                except BaseException:
+                    legacyLog.err()
+                    if call.creator is not None:
+                        legacyLog.msg(
+                            "\n C: previous exception occurred in a DelayedCall"
+                            " created here:\n C:" + _creatorText(call.creator) + "\n"
+                        )
+                return
+            handler = (
+                base._log.failuresHandled(
+                    "while handling timed call {previous()}",
+                    previous=lambda creator=call.creator: (
+                        "\n C: from a DelayedCall created here:\n C:"
+                        + _creatorText(creator)
+                        + "\n"
+                    ),
+                )
+                if call.creator
+                else _timedCallHandler
+            )
+            with handler:
+                raise exception
+
+
+def _fast(reactorClass: type) -> type:
+    """
+    Make the fast variant of one of Twisted's reactor classes.
+    """
+    name = "Fast" + reactorClass.__name__
+    return type(
+        name,
+        (_FastTimedCalls, reactorClass),
+        {
+            "__module__": __name__,
+            "__qualname__": name,
+            "__doc__": f"L{{{reactorClass.__module__}.{reactorClass.__name__}}} "
+            "with its timed calls on a C heap.",
+        },
+    )
+
+
+if _compat.ACCELERATED:
+    FastEPollReactor: type = _fast(epollreactor.EPollReactor)
+    FastPollReactor: type = _fast(pollreactor.PollReactor)
+    FastSelectReactor: type = _fast(selectreactor.SelectReactor)
+else:
+    FastEPollReactor = epollreactor.EPollReactor
+    FastPollReactor = pollreactor.PollReactor
+    FastSelectReactor = selectreactor.SelectReactor
+
+
+def defaultReactorClass() -> type:
+    """
+    The fast variant of the reactor Twisted picks by default here
+    (L{twisted.internet.default}): epoll on Linux, poll on other POSIX
+    systems but macOS, select elsewhere.
+    """
+    if platform.isLinux() and hasattr(epollreactor, "EPollReactor"):
+        return FastEPollReactor
+    if platform.getType() == "posix" and not platform.isMacOSX():
+        return FastPollReactor
+    return FastSelectReactor
+
+
+def isFastReactor(reactor: object) -> bool:
+    """
+    @return: whether C{reactor}'s timed calls run on the C heap.
+    """
+    return _compat.ACCELERATED and isinstance(reactor, _compat.ReactorTimers)
+
+
+def install() -> Any:
+    """
+    Install the fast variant of the platform's default reactor as the global
+    reactor, as C{twisted.internet.epollreactor.install} does.
+
+    @raise twisted.internet.error.ReactorAlreadyInstalledError: if a reactor
+        is installed already.
+    @return: the reactor.
+    """
+    reactor = defaultReactorClass()()
+    installReactor(reactor)
+    return reactor
