@@ -134,8 +134,15 @@ clock_now(TimerOwnerObject *owner, double *now)
     }
 }
 
+static PyObject *
+clock_seconds_callable(TimerOwnerObject *owner)
+{
+    return PyObject_GetAttr((PyObject *)owner, owner->state->str_seconds);
+}
+
 static const tf_owner_ops clock_ops = {
     .now = clock_now,
+    .seconds = clock_seconds_callable,
 };
 
 /* --- methods ----------------------------------------------------------------- */

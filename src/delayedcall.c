@@ -987,7 +987,8 @@ delayedcall_get_seconds(PyObject *op, void *Py_UNUSED(closure))
     DelayedCallObject *self = DelayedCall_CAST(op);
     PyObject *seconds = extra_field(self, offsetof(tf_dc_extra, seconds));
     if (seconds == NULL && self->owner != NULL) {
-        return PyObject_GetAttrString(self->owner, "seconds");
+        TimerOwnerObject *owner = TimerOwner_CAST(self->owner);
+        return owner->ops->seconds(owner);
     }
     return get_object(seconds, "seconds");
 }

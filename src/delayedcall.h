@@ -47,6 +47,10 @@ struct tf_owner_ops {
     /* Store the owner's current time in *now; 0, or -1 with an exception.
      * May call into Python (an overridden seconds()). */
     int (*now)(TimerOwnerObject *owner, double *now);
+    /* The callable a call's `seconds` attribute reads as (Twisted gives
+     * DelayedCall its clock's or reactor's bound seconds): a new
+     * reference, or NULL with an exception. */
+    PyObject *(*seconds)(TimerOwnerObject *owner);
 };
 
 /* What only standalone (or debug-mode) calls need. */

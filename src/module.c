@@ -15,7 +15,7 @@
 
 PyDoc_STRVAR(check_heap_doc,
 "_check_heap(owner) -> int\n--\n\n"
-"Check the invariants of a C Clock's or fast reactor's heaps (O(n), for\n"
+"Check the invariants of a C Clock's or TimerQueue's heaps (O(n), for\n"
 "tests): return -1\n"
 "when it is consistent, else the index of the first bad entry.");
 
@@ -24,9 +24,9 @@ check_heap(PyObject *module, PyObject *clock)
 {
     tf_state *state = tf_get_state(module);
     if (!PyObject_TypeCheck(clock, state->ClockType) &&
-        !PyObject_TypeCheck(clock, state->ReactorTimersType)) {
+        !PyObject_TypeCheck(clock, state->TimerQueueType)) {
         PyErr_SetString(PyExc_TypeError,
-                        "_check_heap() takes a Clock or a fast reactor");
+                        "_check_heap() takes a Clock or a TimerQueue");
         return NULL;
     }
     return PyLong_FromLong(tf_owner_check_heap(TimerOwner_CAST(clock)));
@@ -164,7 +164,7 @@ module_exec(PyObject *module)
     }
     if (add_type(module, &tf_delayedcall_spec, &state->DelayedCallType) < 0 ||
         add_type(module, &tf_clock_spec, &state->ClockType) < 0 ||
-        add_type(module, &tf_reactortimers_spec, &state->ReactorTimersType) < 0) {
+        add_type(module, &tf_timerqueue_spec, &state->TimerQueueType) < 0) {
         return -1;
     }
     /* Twisted's class attribute, patched by tests: DelayedCall.debug. */
@@ -196,7 +196,7 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     tf_state *state = tf_get_state(module);
     Py_VISIT(state->DelayedCallType);
     Py_VISIT(state->ClockType);
-    Py_VISIT(state->ReactorTimersType);
+    Py_VISIT(state->TimerQueueType);
     Py_VISIT(state->AlreadyCalled);
     Py_VISIT(state->AlreadyCancelled);
     Py_VISIT(state->format_stack);
@@ -221,7 +221,7 @@ module_clear(PyObject *module)
     tf_delayedcall_free_list_clear(state);
     Py_CLEAR(state->DelayedCallType);
     Py_CLEAR(state->ClockType);
-    Py_CLEAR(state->ReactorTimersType);
+    Py_CLEAR(state->TimerQueueType);
     Py_CLEAR(state->AlreadyCalled);
     Py_CLEAR(state->AlreadyCancelled);
     Py_CLEAR(state->format_stack);

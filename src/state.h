@@ -19,7 +19,7 @@ typedef struct {
     /* Types. */
     PyTypeObject *DelayedCallType;
     PyTypeObject *ClockType;
-    PyTypeObject *ReactorTimersType;
+    PyTypeObject *TimerQueueType;
 
     /* Twisted and stdlib objects. */
     PyObject *AlreadyCalled;       /* twisted.internet.error.AlreadyCalled */
@@ -97,6 +97,6 @@ tf_get_state_by_base(PyTypeObject *type, destructor ours_dealloc)
 /* Type specs and method tables live beside the code that implements them. */
 extern PyType_Spec tf_delayedcall_spec;
 extern PyType_Spec tf_clock_spec;
-extern PyType_Spec tf_reactortimers_spec;
+extern PyType_Spec tf_timerqueue_spec;
 
 #endif /* TF_STATE_H */

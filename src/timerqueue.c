@@ -1,6 +1,9 @@
 /*
- * timerqueue.c: ReactorTimers, the timed-call half of Twisted's ReactorBase
- * in C, as a base class that a reactor class lists before Twisted's own.
+ * timerqueue.c: TimerQueue, the timed-call half of Twisted's ReactorBase in
+ * C: each fast reactor holds one (twisted_fast/reactor.py) and forwards its
+ * timed-call methods to it.  It is a separate object, not a base class, so
+ * that a fast reactor keeps the memory layout of Twisted's reactors: Twisted's
+ * ReactorBuilder swaps __class__ and __dict__ between reactors.
  *
  * Mirrors: twisted/internet/base.py, ReactorBase.callLater,
  * getDelayedCalls, _insertNewDelayedCalls, timeout and the timed-call loop
@@ -24,20 +27,21 @@
 
 typedef struct {
     TimerOwnerObject owner; /* must come first: calls reach their heap */
-    PyObject *dict;
+    PyObject *reactor;      /* its time, and its _timedCallFailed() */
     PyObject *weakreflist;
-} ReactorTimersObject;
+} TimerQueueObject;
 
-#define ReactorTimers_CAST(op) ((ReactorTimersObject *)(op))
+#define TimerQueue_CAST(op) ((TimerQueueObject *)(op))
 
 /* epoll_wait(2) takes an int of milliseconds: Twisted's longest timeout. */
 #define TF_LONGEST_TIMEOUT 2147483
 
-PyDoc_STRVAR(reactortimers_doc,
-"ReactorTimers()\n--\n\n"
+PyDoc_STRVAR(timerqueue_doc,
+"TimerQueue(reactor)\n--\n\n"
 "The timed calls of a reactor: callLater, getDelayedCalls, timeout and the\n"
-"timed-call pass of runUntilCurrent, on a C timer heap.  A base class to\n"
-"list before a Twisted reactor class; see twisted_fast.reactor.");
+"timed-call pass of runUntilCurrent, on a C timer heap.  The reactor tells\n"
+"the time (its seconds()) and logs failures (its _timedCallFailed()); see\n"
+"twisted_fast.reactor.");
 
 /* --- time ------------------------------------------------------------------ */
 
@@ -56,38 +60,28 @@ wall_clock(double *now)
 }
 
 /*
- * self.seconds(): ReactorBase's is staticmethod(runtimeSeconds), that is
- * time.time(); tests replace it on the instance or in a subclass.
+ * reactor.seconds(): ReactorBase's is staticmethod(runtimeSeconds), so the
+ * attribute is time.time's twin itself unless the instance or a subclass
+ * replaces it (tests do); then call what replaced it.
  */
 static int
 reactor_now(TimerOwnerObject *owner, double *now)
 {
-    PyObject *self = (PyObject *)owner;
-    tf_state *state = owner->state;
-    PyObject *seconds = NULL;
-    PyObject *dict = ReactorTimers_CAST(self)->dict;
-    if (dict != NULL) {
-        seconds = PyDict_GetItemWithError(dict, state->str_seconds);
-        if (seconds == NULL && PyErr_Occurred()) {
-            return -1;
-        }
+    PyObject *reactor = TimerQueue_CAST(owner)->reactor;
+    if (reactor == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "this TimerQueue has no reactor");
+        return -1;
     }
+    PyObject *seconds = PyObject_GetAttr(reactor, owner->state->str_seconds);
     if (seconds == NULL) {
-        seconds = PyObject_GetAttr((PyObject *)Py_TYPE(self),
-                                   state->str_seconds);
-        if (seconds == NULL) {
-            return -1;
-        }
-        int plain = seconds == state->runtime_seconds;
-        Py_DECREF(seconds);
-        if (plain) {
-            return wall_clock(now);
-        }
-        seconds = NULL;
+        return -1;
     }
-    PyObject *result = seconds ? PyObject_CallNoArgs(seconds)
-                               : PyObject_CallMethodNoArgs(self,
-                                                           state->str_seconds);
+    if (seconds == owner->state->runtime_seconds) {
+        Py_DECREF(seconds);
+        return wall_clock(now);
+    }
+    PyObject *result = PyObject_CallNoArgs(seconds);
+    Py_DECREF(seconds);
     if (result == NULL) {
         return -1;
     }
@@ -96,8 +90,20 @@ reactor_now(TimerOwnerObject *owner, double *now)
     return (*now == -1.0 && PyErr_Occurred()) ? -1 : 0;
 }
 
+static PyObject *
+reactor_seconds_callable(TimerOwnerObject *owner)
+{
+    PyObject *reactor = TimerQueue_CAST(owner)->reactor;
+    if (reactor == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "this TimerQueue has no reactor");
+        return NULL;
+    }
+    return PyObject_GetAttr(reactor, owner->state->str_seconds);
+}
+
 static const tf_owner_ops reactor_ops = {
     .now = reactor_now,
+    .seconds = reactor_seconds_callable,
 };
 
 /* --- IReactorTime ------------------------------------------------------------ */
@@ -124,28 +130,28 @@ reactor_check_call(PyObject *delay, PyObject *callable, double *seconds)
     return (*seconds == -1.0 && PyErr_Occurred()) ? -1 : 0;
 }
 
-PyDoc_STRVAR(reactortimers_callLater_doc,
+PyDoc_STRVAR(timerqueue_callLater_doc,
 "callLater(self, delay, callable, *args, **kw) -> DelayedCall\n--\n\n"
 "See L{twisted.internet.interfaces.IReactorTime.callLater}.\n\n"
 "@raise AssertionError: if C{callable} is not callable or C{delay} is\n"
 "    negative (or NaN), as Twisted's C{assert}s.");
 
 static PyObject *
-reactortimers_callLater(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
+timerqueue_callLater(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
                         PyObject *kwnames)
 {
-    return tf_owner_call_later(&ReactorTimers_CAST(op)->owner, args, nargs,
+    return tf_owner_call_later(&TimerQueue_CAST(op)->owner, args, nargs,
                                kwnames, reactor_check_call, 1);
 }
 
-PyDoc_STRVAR(reactortimers_getDelayedCalls_doc,
+PyDoc_STRVAR(timerqueue_getDelayedCalls_doc,
 "getDelayedCalls(self) -> list\n--\n\n"
 "Return every pending call (those taken in first, in firing order).");
 
 static PyObject *
-reactortimers_getDelayedCalls(PyObject *op, PyObject *Py_UNUSED(ignored))
+timerqueue_getDelayedCalls(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
-    TimerOwnerObject *owner = &ReactorTimers_CAST(op)->owner;
+    TimerOwnerObject *owner = &TimerQueue_CAST(op)->owner;
     PyObject *calls = tf_owner_sorted_calls(&owner->heap);
     PyObject *fresh = calls ? tf_owner_sorted_calls(&owner->new_heap) : NULL;
     PyObject *result = fresh ? PySequence_InPlaceConcat(calls, fresh) : NULL;
@@ -165,15 +171,15 @@ clamp_timeout(double delay)
     return delay > 0 ? PyFloat_FromDouble(delay) : PyLong_FromLong(0);
 }
 
-PyDoc_STRVAR(reactortimers_timeout_doc,
+PyDoc_STRVAR(timerqueue_timeout_doc,
 "timeout(self) -> float | None\n--\n\n"
 "Take new calls in, and return the longest the reactor may sleep before a\n"
 "timed call is due, or None when there is none.");
 
 static PyObject *
-reactortimers_timeout(PyObject *op, PyObject *Py_UNUSED(ignored))
+timerqueue_timeout(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
-    TimerOwnerObject *owner = &ReactorTimers_CAST(op)->owner;
+    TimerOwnerObject *owner = &TimerQueue_CAST(op)->owner;
     if (tf_owner_take_new(owner) < 0) {
         return NULL;
     }
@@ -208,17 +214,23 @@ fetch_exception(void)
 #endif
 }
 
-/* A timed call raised: self._timedCallFailed(call, exception) logs it as
+/* A timed call raised: reactor._timedCallFailed(call, exception) logs it as
  * Twisted would (it catches BaseException and goes on). */
 static int
-report_failure(PyObject *self, DelayedCallObject *call)
+report_failure(TimerQueueObject *self, DelayedCallObject *call)
 {
     PyObject *exception = fetch_exception();
     if (exception == NULL) {
         return -1;
     }
-    PyObject *result = PyObject_CallMethod(self, "_timedCallFailed", "OO",
-                                           (PyObject *)call, exception);
+    PyObject *result = NULL;
+    if (self->reactor != NULL) {
+        result = PyObject_CallMethod(self->reactor, "_timedCallFailed", "OO",
+                                     (PyObject *)call, exception);
+    }
+    else {
+        PyErr_SetString(PyExc_RuntimeError, "this TimerQueue has no reactor");
+    }
     Py_DECREF(exception);
     Py_XDECREF(result);
     return result ? 0 : -1;
@@ -226,7 +238,7 @@ report_failure(PyObject *self, DelayedCallObject *call)
 
 /* Run one due call that the pass took off the heap (our reference). */
 static int
-run_one(PyObject *self, DelayedCallObject *call)
+run_one(TimerQueueObject *self, DelayedCallObject *call)
 {
     /* Twisted's pass folds delayed_time in when the call surfaces. */
     call->time += call->delayed_time;
@@ -242,171 +254,145 @@ run_one(PyObject *self, DelayedCallObject *call)
     return result;
 }
 
-PyDoc_STRVAR(reactortimers_runTimedCalls_doc,
-"_runTimedCalls(self) -> None\n--\n\n"
+PyDoc_STRVAR(timerqueue_runTimedCalls_doc,
+"runTimedCalls(self) -> None\n--\n\n"
 "Take new calls in, then run every call due now, in order; the timed-call\n"
 "part of runUntilCurrent.  Calls scheduled meanwhile wait for the next pass.");
 
 static PyObject *
-reactortimers_runTimedCalls(PyObject *op, PyObject *Py_UNUSED(ignored))
+timerqueue_runTimedCalls(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
-    TimerOwnerObject *owner = &ReactorTimers_CAST(op)->owner;
+    TimerOwnerObject *owner = &TimerQueue_CAST(op)->owner;
     double now;
     if (tf_owner_take_new(owner) < 0 || reactor_now(owner, &now) < 0) {
         return NULL;
     }
     DelayedCallObject *call;
     while ((call = tf_owner_pop_due(owner, now)) != NULL) {
-        if (run_one(op, call) < 0) {
+        if (run_one(TimerQueue_CAST(op), call) < 0) {
             return NULL;
         }
     }
     Py_RETURN_NONE;
 }
 
-/* --- Twisted's private attributes, for the code that reads them -------------- */
-
 static PyObject *
-reactortimers_get_pending(PyObject *op, void *Py_UNUSED(closure))
+timerqueue_get_pending(PyObject *op, void *Py_UNUSED(closure))
 {
-    return tf_owner_sorted_calls(&ReactorTimers_CAST(op)->owner.heap);
+    return tf_owner_sorted_calls(&TimerQueue_CAST(op)->owner.heap);
 }
 
 static PyObject *
-reactortimers_get_new(PyObject *op, void *Py_UNUSED(closure))
+timerqueue_get_new(PyObject *op, void *Py_UNUSED(closure))
 {
-    return tf_owner_sorted_calls(&ReactorTimers_CAST(op)->owner.new_heap);
+    return tf_owner_sorted_calls(&TimerQueue_CAST(op)->owner.new_heap);
 }
 
-/* ReactorBase.__init__ assigns [] to both lists: accept exactly that. */
-static int
-reactortimers_set_list(PyObject *Py_UNUSED(op), PyObject *value,
-                       void *Py_UNUSED(closure))
-{
-    if (value != NULL && PyList_Check(value) && PyList_GET_SIZE(value) == 0) {
-        return 0;
-    }
-    PyErr_SetString(PyExc_AttributeError,
-                    "the timed calls of a twisted-fast reactor live in its C "
-                    "timer heap; use callLater() and cancel()");
-    return -1;
-}
-
-/* Cancelled calls leave the heap at once: none are ever waiting. */
 static PyObject *
-reactortimers_get_cancellations(PyObject *Py_UNUSED(op),
-                                void *Py_UNUSED(closure))
+timerqueue_get_reactor(PyObject *op, void *Py_UNUSED(closure))
 {
-    return PyLong_FromLong(0);
-}
-
-static int
-reactortimers_set_cancellations(PyObject *Py_UNUSED(op), PyObject *value,
-                                void *Py_UNUSED(closure))
-{
-    if (value != NULL && PyLong_Check(value)) {
-        return 0;
-    }
-    PyErr_SetString(PyExc_AttributeError, "_cancellations takes an int");
-    return -1;
+    PyObject *reactor = TimerQueue_CAST(op)->reactor;
+    return Py_NewRef(reactor ? reactor : Py_None);
 }
 
 /* --- lifetime ---------------------------------------------------------------- */
 
 static PyObject *
-reactortimers_new(PyTypeObject *type, PyObject *Py_UNUSED(args),
-                  PyObject *Py_UNUSED(kwds))
+timerqueue_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
+    static char *kwlist[] = {"reactor", NULL};
+    PyObject *reactor;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O:TimerQueue", kwlist,
+                                     &reactor)) {
+        return NULL;
+    }
     tf_state *state = tf_get_state_by_type(type);
     if (state == NULL) {
         return NULL;
     }
-    ReactorTimersObject *self = (ReactorTimersObject *)type->tp_alloc(type, 0);
+    TimerQueueObject *self = (TimerQueueObject *)type->tp_alloc(type, 0);
     if (self == NULL) {
         return NULL;
     }
     tf_owner_init(&self->owner, state, &reactor_ops);
+    self->reactor = Py_NewRef(reactor);
     return (PyObject *)self;
 }
 
 static int
-reactortimers_traverse(PyObject *op, visitproc visit, void *arg)
+timerqueue_traverse(PyObject *op, visitproc visit, void *arg)
 {
-    ReactorTimersObject *self = ReactorTimers_CAST(op);
+    TimerQueueObject *self = TimerQueue_CAST(op);
     Py_VISIT(Py_TYPE(op));
-    Py_VISIT(self->dict);
+    Py_VISIT(self->reactor);
     return tf_owner_traverse(&self->owner, visit, arg);
 }
 
 static int
-reactortimers_clear(PyObject *op)
+timerqueue_clear(PyObject *op)
 {
-    ReactorTimersObject *self = ReactorTimers_CAST(op);
-    Py_CLEAR(self->dict);
+    TimerQueueObject *self = TimerQueue_CAST(op);
+    Py_CLEAR(self->reactor);
     tf_owner_release_calls(&self->owner);
     return 0;
 }
 
 static void
-reactortimers_dealloc(PyObject *op)
+timerqueue_dealloc(PyObject *op)
 {
-    ReactorTimersObject *self = ReactorTimers_CAST(op);
+    TimerQueueObject *self = TimerQueue_CAST(op);
     PyTypeObject *type = Py_TYPE(op);
     PyObject_GC_UnTrack(op);
     if (self->weakreflist != NULL) {
         PyObject_ClearWeakRefs(op);
     }
-    Py_CLEAR(self->dict);
+    Py_CLEAR(self->reactor);
     tf_owner_fini(&self->owner);
     type->tp_free(op);
     Py_DECREF(type);
 }
 
-static PyGetSetDef reactortimers_getset[] = {
-    {"_pendingTimedCalls", reactortimers_get_pending, reactortimers_set_list,
+static PyGetSetDef timerqueue_getset[] = {
+    {"pending", timerqueue_get_pending, NULL,
      "The calls taken in, in firing order (a new list).", NULL},
-    {"_newTimedCalls", reactortimers_get_new, reactortimers_set_list,
+    {"new", timerqueue_get_new, NULL,
      "The calls not yet taken in, in firing order (a new list).", NULL},
-    {"_cancellations", reactortimers_get_cancellations,
-     reactortimers_set_cancellations,
-     "Always 0: cancelled calls leave the heap at once.", NULL},
+    {"reactor", timerqueue_get_reactor, NULL, "The reactor served.", NULL},
     {NULL},
 };
 
-static PyMemberDef reactortimers_members[] = {
-    {"__dictoffset__", T_PYSSIZET, offsetof(ReactorTimersObject, dict),
-     READONLY},
+static PyMemberDef timerqueue_members[] = {
     {"__weaklistoffset__", T_PYSSIZET,
-     offsetof(ReactorTimersObject, weakreflist), READONLY},
+     offsetof(TimerQueueObject, weakreflist), READONLY},
     {NULL},
 };
 
-static PyMethodDef reactortimers_methods[] = {
-    {"callLater", (PyCFunction)(void (*)(void))reactortimers_callLater,
-     METH_FASTCALL | METH_KEYWORDS, reactortimers_callLater_doc},
-    {"getDelayedCalls", reactortimers_getDelayedCalls, METH_NOARGS,
-     reactortimers_getDelayedCalls_doc},
-    {"timeout", reactortimers_timeout, METH_NOARGS, reactortimers_timeout_doc},
-    {"_runTimedCalls", reactortimers_runTimedCalls, METH_NOARGS,
-     reactortimers_runTimedCalls_doc},
+static PyMethodDef timerqueue_methods[] = {
+    {"callLater", (PyCFunction)(void (*)(void))timerqueue_callLater,
+     METH_FASTCALL | METH_KEYWORDS, timerqueue_callLater_doc},
+    {"getDelayedCalls", timerqueue_getDelayedCalls, METH_NOARGS,
+     timerqueue_getDelayedCalls_doc},
+    {"timeout", timerqueue_timeout, METH_NOARGS, timerqueue_timeout_doc},
+    {"runTimedCalls", timerqueue_runTimedCalls, METH_NOARGS,
+     timerqueue_runTimedCalls_doc},
     {NULL},
 };
 
-static PyType_Slot reactortimers_slots[] = {
-    {Py_tp_doc, (void *)reactortimers_doc},
-    {Py_tp_new, reactortimers_new},
-    {Py_tp_dealloc, reactortimers_dealloc},
-    {Py_tp_traverse, reactortimers_traverse},
-    {Py_tp_clear, reactortimers_clear},
-    {Py_tp_methods, reactortimers_methods},
-    {Py_tp_getset, reactortimers_getset},
-    {Py_tp_members, reactortimers_members},
+static PyType_Slot timerqueue_slots[] = {
+    {Py_tp_doc, (void *)timerqueue_doc},
+    {Py_tp_new, timerqueue_new},
+    {Py_tp_dealloc, timerqueue_dealloc},
+    {Py_tp_traverse, timerqueue_traverse},
+    {Py_tp_clear, timerqueue_clear},
+    {Py_tp_methods, timerqueue_methods},
+    {Py_tp_getset, timerqueue_getset},
+    {Py_tp_members, timerqueue_members},
     {0, NULL},
 };
 
-PyType_Spec tf_reactortimers_spec = {
-    .name = "twisted_fast._speedups.ReactorTimers",
-    .basicsize = sizeof(ReactorTimersObject),
+PyType_Spec tf_timerqueue_spec = {
+    .name = "twisted_fast._speedups.TimerQueue",
+    .basicsize = sizeof(TimerQueueObject),
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
-    .slots = reactortimers_slots,
+    .slots = timerqueue_slots,
 };

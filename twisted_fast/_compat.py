@@ -47,16 +47,16 @@ speedups = _loadSpeedups()
 #: C{True} when the classes below come from the C extension.
 ACCELERATED: bool = speedups is not None
 
-#: The C base class of the fast reactors, or C{None} in fallback mode.
-ReactorTimers: type | None
+#: The C timed-call queue of the fast reactors, or C{None} in fallback mode.
+TimerQueue: type | None
 
 if speedups is not None:
     Clock = speedups.Clock
     DelayedCall = speedups.DelayedCall
-    ReactorTimers = speedups.ReactorTimers
+    TimerQueue = speedups.TimerQueue
     classImplements(DelayedCall, IDelayedCall)
     classImplements(Clock, IReactorTime)
 else:
     Clock = TwistedClock
     DelayedCall = TwistedDelayedCall
-    ReactorTimers = None
+    TimerQueue = None

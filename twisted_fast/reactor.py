@@ -1,10 +1,12 @@
 """
 The fast reactor: Twisted's own reactors with their timed calls on a C heap.
 
-Each class here is a Twisted reactor class (epoll, poll, select) with
-C{ReactorTimers} from the C extension listed first, so that C{callLater},
-C{getDelayedCalls}, C{timeout} and the timed-call pass of
-C{runUntilCurrent} come from C while every line of I/O code is Twisted's.
+Each class here is a Twisted reactor class (epoll, poll, select) with a
+mixin listed first that hands C{callLater}, C{getDelayedCalls}, C{timeout}
+and the timed-call pass of C{runUntilCurrent} to a C C{TimerQueue}, while
+every line of I/O code stays Twisted's.  The queue is an attribute, not a C
+base class, so that a fast reactor keeps the instance layout of Twisted's
+reactors (Twisted's C{ReactorBuilder} swaps C{__class__} between them).
 
 Use L{install} as you would C{twisted.internet.epollreactor.install}, run
 C{python -m twisted.trial --reactor=fast} or C{twistd --reactor=fast}, or call
@@ -47,76 +49,145 @@ def _creatorText(creator: Any) -> str:
     return "".join(creator).rstrip().replace("\n", "\n C:")
 
 
-_FastTimedCalls: Any = None
+class _FastTimedCalls:
+    """
+    Hand the timed-call half of L{ReactorBase} to a C C{TimerQueue}; keep the
+    rest of C{runUntilCurrent}, and log a timed call's failure exactly as
+    Twisted does.
+    """
 
-if _compat.ACCELERATED:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._timers = _compat.TimerQueue(self)  # type: ignore[misc]
+        if type(self).callLater is _FastTimedCalls.callLater:
+            # Straight to C: no Python frame per call.  A subclass that
+            # overrides callLater keeps its own.
+            self.callLater = self._timers.callLater
+        super().__init__(*args, **kwargs)
 
-    class _FastTimedCalls(_compat.ReactorTimers):  # type: ignore[misc,name-defined]
+    def callLater(self, delay: float, callable: Any, *args: Any, **kw: Any) -> Any:
         """
-        What the C base leaves to Python: the rest of C{runUntilCurrent}, and
-        logging a timed call's failure exactly as Twisted does.
+        See L{twisted.internet.interfaces.IReactorTime.callLater}.
         """
+        return self._timers.callLater(delay, callable, *args, **kw)
 
-        def runUntilCurrent(self) -> None:
-            """
-            Run calls from threads, then the timed calls due, then shutdown if the
-            reactor was just stopped: L{ReactorBase.runUntilCurrent}'s order.
-            """
-            if self.threadCallQueue:
-                count = 0
-                total = len(self.threadCallQueue)
-                for f, a, kw in self.threadCallQueue:
-                    if _threadCallHandler is not None:
-                        with _threadCallHandler:
-                            f(*a, **kw)
-                    else:
-                        try:
-                            f(*a, **kw)
-                        except BaseException:
-                            legacyLog.err()
-                    count += 1
-                    if count == total:
-                        break
-                del self.threadCallQueue[:count]
-                if self.threadCallQueue:
-                    self.wakeUp()
-            self._runTimedCalls()
-            if self._justStopped:
-                self._justStopped = False
-                self.fireSystemEvent("shutdown")
+    def getDelayedCalls(self) -> list[Any]:
+        """
+        See L{twisted.internet.interfaces.IReactorTime.getDelayedCalls}.
+        """
+        return self._timers.getDelayedCalls()
 
-        def _timedCallFailed(self, call: Any, exception: BaseException) -> None:
-            """
-            Log the failure of a timed call, as Twisted's runUntilCurrent does.
+    def timeout(self) -> float | None:
+        """
+        The longest the reactor may sleep before a timed call is due.
+        """
+        return self._timers.timeout()
 
-            @param call: the L{DelayedCall} that raised.
-            @param exception: what it raised (its traceback attached).
-            """
-            if _timedCallHandler is None:
+    def runUntilCurrent(self) -> None:
+        """
+        Run calls from threads, then the timed calls due, then shutdown if the
+        reactor was just stopped: L{ReactorBase.runUntilCurrent}'s order.
+        """
+        if self.threadCallQueue:  # type: ignore[attr-defined]
+            self._runThreadCalls()
+        self._timers.runTimedCalls()
+        if self._justStopped:  # type: ignore[attr-defined]
+            self._justStopped = False
+            self.fireSystemEvent("shutdown")  # type: ignore[attr-defined]
+
+    def _runThreadCalls(self) -> None:
+        """
+        The C{callFromThread} part of L{ReactorBase.runUntilCurrent}.
+        """
+        queue = self.threadCallQueue  # type: ignore[attr-defined]
+        count = 0
+        total = len(queue)
+        for f, a, kw in queue:
+            if _threadCallHandler is not None:
+                with _threadCallHandler:
+                    f(*a, **kw)
+            else:
                 try:
-                    raise exception
+                    f(*a, **kw)
                 except BaseException:
                     legacyLog.err()
-                    if call.creator is not None:
-                        legacyLog.msg(
-                            "\n C: previous exception occurred in a DelayedCall"
-                            " created here:\n C:" + _creatorText(call.creator) + "\n"
-                        )
-                return
-            handler = (
-                base._log.failuresHandled(
-                    "while handling timed call {previous()}",
-                    previous=lambda creator=call.creator: (
-                        "\n C: from a DelayedCall created here:\n C:"
-                        + _creatorText(creator)
-                        + "\n"
-                    ),
-                )
-                if call.creator
-                else _timedCallHandler
-            )
-            with handler:
+            count += 1
+            if count == total:
+                break
+        del queue[:count]
+        if queue:
+            self.wakeUp()  # type: ignore[attr-defined]
+
+    def _timedCallFailed(self, call: Any, exception: BaseException) -> None:
+        """
+        Log the failure of a timed call, as Twisted's runUntilCurrent does.
+
+        @param call: the L{DelayedCall} that raised.
+        @param exception: what it raised (its traceback attached).
+        """
+        if _timedCallHandler is None:
+            try:
                 raise exception
+            except BaseException:
+                legacyLog.err()
+                if call.creator is not None:
+                    legacyLog.msg(
+                        "\n C: previous exception occurred in a DelayedCall"
+                        " created here:\n C:" + _creatorText(call.creator) + "\n"
+                    )
+            return
+        handler = (
+            base._log.failuresHandled(
+                "while handling timed call {previous()}",
+                previous=lambda creator=call.creator: (
+                    "\n C: from a DelayedCall created here:\n C:"
+                    + _creatorText(creator)
+                    + "\n"
+                ),
+            )
+            if call.creator
+            else _timedCallHandler
+        )
+        with handler:
+            raise exception
+
+    # ReactorBase's private lists, for the code that reads them; its
+    # __init__ assigns [] and 0, which is all an assignment may do.
+
+    @property
+    def _pendingTimedCalls(self) -> list[Any]:
+        return self._timers.pending
+
+    @_pendingTimedCalls.setter
+    def _pendingTimedCalls(self, value: list[Any]) -> None:
+        _onlyEmpty("_pendingTimedCalls", value)
+
+    @property
+    def _newTimedCalls(self) -> list[Any]:
+        return self._timers.new
+
+    @_newTimedCalls.setter
+    def _newTimedCalls(self, value: list[Any]) -> None:
+        _onlyEmpty("_newTimedCalls", value)
+
+    @property
+    def _cancellations(self) -> int:
+        """
+        Always 0: cancelled calls leave the C heap at once.
+        """
+        return 0
+
+    @_cancellations.setter
+    def _cancellations(self, value: int) -> None:
+        if value != 0:
+            raise AttributeError("cancelled calls leave the C heap at once")
+
+
+def _onlyEmpty(name: str, value: object) -> None:
+    if value != []:
+        raise AttributeError(
+            f"{name}: the timed calls of a twisted-fast reactor live in its C"
+            " timer heap; use callLater() and cancel()"
+        )
 
 
 def _fast(reactorClass: type) -> type:
@@ -163,7 +234,7 @@ def isFastReactor(reactor: object) -> bool:
     """
     @return: whether C{reactor}'s timed calls run on the C heap.
     """
-    return _compat.ACCELERATED and isinstance(reactor, _compat.ReactorTimers)
+    return _compat.ACCELERATED and isinstance(reactor, _FastTimedCalls)
 
 
 def install() -> Any:
