@@ -116,9 +116,15 @@ reactor_check_call(PyObject *delay, PyObject *callable, double *seconds)
         PyErr_Format(PyExc_AssertionError, "%S is not callable", callable);
         return -1;
     }
-    PyObject *zero = PyLong_FromLong(0);
-    int positive = zero ? PyObject_RichCompareBool(delay, zero, Py_GE) : -1;
-    Py_XDECREF(zero);
+    int positive;
+    if (PyFloat_CheckExact(delay)) { /* the common case, without objects */
+        positive = PyFloat_AS_DOUBLE(delay) >= 0.0;
+    }
+    else {
+        PyObject *zero = PyLong_FromLong(0);
+        positive = zero ? PyObject_RichCompareBool(delay, zero, Py_GE) : -1;
+        Py_XDECREF(zero);
+    }
     if (positive <= 0) {
         if (positive == 0) {
             PyErr_Format(PyExc_AssertionError,
