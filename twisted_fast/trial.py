@@ -5,11 +5,16 @@ Run one suite, with the fast classes (the default) or without them::
 
     python -m twisted_fast.trial [--plain] [--json FILE] [trial args...] MODULES...
 
-Unless C{--plain} is given, L{twisted_fast.install} is called before trial
-(and so before any test module) is imported, and one line says what is in
-place.  Everything else is passed to trial unchanged, and the exit status is
-trial's.  C{--json FILE} records the outcome of every test (see L{OUTCOMES})
-and what stood at the patched names while the tests ran.
+Unless C{--plain} is given, L{twisted_fast.install} is called once trial's
+options are parsed (so after a C{--reactor} option installed its reactor) and
+before any test module is imported: it installs the fast reactor as the
+global reactor if none is installed yet.  The fast reactor classes are also
+added to those C{ReactorBuilder} builds its suites for (see
+L{addFastReactorTwins}), so that every C{X_EPollReactorTests} gets a twin
+C{X_FastEPollReactorTests}.  One line says what is in place.  Everything else
+is passed to trial unchanged, and the exit status is trial's.  C{--json FILE}
+records the outcome of every test (see L{OUTCOMES}), what stood at the patched
+names and which global reactor was installed while the tests ran.
 
 Check that the fast classes are no worse than Twisted's, test for test::
 
@@ -18,10 +23,12 @@ Check that the fast classes are no worse than Twisted's, test for test::
 
 Each module (or, with C{--together}, all of them at once) runs twice in
 subprocesses, plain and then fast, and every test that does worse in the fast
-run is reported as a regression (see L{classify}).  Without modules the
-suites of the contract, L{CONTRACT_SUITES}, are compared.  Trial options go to
-both runs and must be written C{--option=value}; C{--fast-arg} options go to
-the fast run only (for example a reactor).  The exit status is 1 on any
+run is reported as a regression (see L{classify}); a fast-reactor twin is
+judged against its Twisted twin in the plain run (see L{plainTwin}), and a
+twin the fast run should have run but did not is a regression too.  Without
+modules the suites of the contract, L{CONTRACT_SUITES}, are compared.  Trial
+options go to both runs and must be written C{--option=value}; C{--fast-arg}
+options go to the fast run only (for example a global reactor).  The exit status is 1 on any
 regression or broken run.
 
 This drives trial's own machinery (C{twisted.scripts.trial}: its option
@@ -51,6 +58,18 @@ CONTRACT_SUITES: tuple[str, ...] = (
     "twisted.internet.test.test_posixbase",
     "twisted.test.test_threads",
 )
+
+#: The fast reactor classes a fast run adds to C{ReactorBuilder}'s, each with
+#: the Twisted reactor class whose tests its own tests are judged against.
+FAST_REACTOR_TWINS: dict[str, str] = {
+    "twisted_fast.reactor.FastEPollReactor": (
+        "twisted.internet.epollreactor.EPollReactor"
+    ),
+    "twisted_fast.reactor.FastPollReactor": "twisted.internet.pollreactor.PollReactor",
+    "twisted_fast.reactor.FastSelectReactor": (
+        "twisted.internet.selectreactor.SelectReactor"
+    ),
+}
 
 #: Names described in every run's JSON, patched or not.
 WATCHED_NAMES: tuple[str, ...] = (
@@ -102,12 +121,30 @@ class Installation:
     @ivar patched: the dotted names L{twisted_fast.install} replaced.
     @ivar lateModules: Twisted test modules imported before the install, whose
         own references may still be Twisted's classes.
+    @ivar fastReactors: the fast reactor classes added to C{ReactorBuilder}'s.
+    @ivar globalReactor: the installed global reactor, as described by
+        L{describeGlobalReactor}.
     """
 
     mode: str
     accelerated: bool
     patched: list[str]
     lateModules: list[str] = field(default_factory=list)
+    fastReactors: list[str] = field(default_factory=list)
+    globalReactor: dict[str, Any] | None = None
+
+    def asJson(self) -> dict[str, Any]:
+        """
+        @return: these fields, for a run's JSON.
+        """
+        return {
+            "mode": self.mode,
+            "accelerated": self.accelerated,
+            "patched": self.patched,
+            "lateModules": self.lateModules,
+            "fastReactors": self.fastReactors,
+            "globalReactor": self.globalReactor,
+        }
 
     def describe(self) -> str:
         """
@@ -124,10 +161,39 @@ class Installation:
                 f"fallback ({fallbackReason()}), install() patched nothing:"
                 " Twisted's own classes"
             )
+        line += "; global reactor: " + formatReactor(self.globalReactor)
+        if self.fastReactors:
+            short = [name.rpartition(".")[2] for name in self.fastReactors]
+            line += "; ReactorBuilder also builds " + ", ".join(short)
         if self.lateModules:
             late = ", ".join(self.lateModules)
             line += f" [WARNING: imported before install: {late}]"
         return "twisted-fast: " + line
+
+
+def formatReactor(described: dict[str, Any] | None) -> str:
+    """
+    @param described: a global reactor, as described by
+        L{describeGlobalReactor}.
+    @return: its class and whether it is fast, in a few words.
+    """
+    if described is None:
+        return "none installed yet"
+    return f"{described['type']} ({'fast' if described['fast'] else 'not fast'})"
+
+
+def describeGlobalReactor() -> dict[str, Any] | None:
+    """
+    @return: C{{"type": qualified class name, "fast": bool}} for the installed
+        global reactor (fast: its timed calls run on the C heap), or L{None}
+        if none is installed yet.
+    """
+    reactor = sys.modules.get("twisted.internet.reactor")
+    if reactor is None:
+        return None
+    from twisted_fast.reactor import isFastReactor
+
+    return {"type": _qualifiedName(type(reactor)), "fast": isFastReactor(reactor)}
 
 
 def fallbackReason() -> str:
@@ -161,10 +227,44 @@ def _patchedNames() -> list[str]:
     return sorted(f"{module}.{name}" for module, name in saved)
 
 
+def addFastReactorTwins() -> list[str]:
+    """
+    Have every C{ReactorBuilder} suite imported from now on build the fast
+    reactors too.
+
+    C{ReactorBuilder._reactors}, the reactor classes C{makeTestCaseClasses}
+    makes a test case class for when a test module is imported, is already
+    filtered for the platform: each fast class of L{FAST_REACTOR_TWINS} is
+    added only if its Twisted twin is there.  Builders that set their own
+    C{_reactors} (the glib and CF ones) are left alone, and so is trial's
+    C{--reactor}, which only picks the global reactor.  A twin does not
+    inherit its Twisted twin's skips by class name: C{skippedReactors}
+    entries (none is for epoll, poll or select where they are built) nor a
+    test's own check of C{reactor.__class__.__name__} (C{test_fdset}'s
+    C{test_lostFileDescriptor} skips C{"EPollReactor"}, and the renamed
+    class runs it and times out, as Twisted's own epoll reactor does under
+    another name).  Such a difference shows in the comparison, as a
+    regression if the twin fails.
+
+    @return: the fast reactor classes added.
+    """
+    from twisted.internet.test.reactormixins import ReactorBuilder
+
+    present = ReactorBuilder._reactors
+    added = [
+        fast
+        for fast, twin in FAST_REACTOR_TWINS.items()
+        if twin in present and fast not in present
+    ]
+    ReactorBuilder._reactors = [*present, *added]
+    return added
+
+
 def putInPlace(plain: bool) -> Installation:
     """
-    Install the fast classes, unless C{plain}.  Call before trial and the
-    test modules are imported.
+    Install the fast classes and reactor, and add the fast reactors to
+    C{ReactorBuilder}'s, unless C{plain} or in fallback mode.  Call before
+    the test modules are imported.
 
     @param plain: leave Twisted's classes alone.
     @return: what is in place.
@@ -172,10 +272,16 @@ def putInPlace(plain: bool) -> Installation:
     late = _importedTestModules()
     import twisted_fast
 
+    accelerated = twisted_fast.ACCELERATED
     if plain:
-        return Installation("plain", twisted_fast.ACCELERATED, [], late)
+        return Installation(
+            "plain", accelerated, [], late, globalReactor=describeGlobalReactor()
+        )
     twisted_fast.install()
-    return Installation("fast", twisted_fast.ACCELERATED, _patchedNames(), late)
+    twins = addFastReactorTwins() if accelerated else []
+    return Installation(
+        "fast", accelerated, _patchedNames(), late, twins, describeGlobalReactor()
+    )
 
 
 def _fastTypes() -> set[type]:
@@ -361,18 +467,19 @@ def runTrial(
     trialArgs: Sequence[str], plain: bool = False, jsonPath: str | None = None
 ) -> int:
     """
-    Put the fast classes in place (unless C{plain}), then run trial.
+    Parse trial's options (a C{--reactor} option installs its reactor then),
+    put the fast classes in place (unless C{plain}), then run trial.
 
     @param trialArgs: trial's command line, options and test names.
     @param plain: run on Twisted's own classes.
     @param jsonPath: where to write the outcome of each test, if anywhere.
     @return: trial's exit status: 0 if the run was successful, else 1.
     """
-    installation = putInPlace(plain)
-    print(installation.describe(), flush=True)
     from twisted.scripts import trial as script
 
     config = _parseTrialOptions(script, trialArgs)
+    installation = putInPlace(plain)
+    print(installation.describe(), flush=True)
     recorder = Recorder()
     config["reporter"] = recordingReporter(config["reporter"], recorder)
     script._initialDebugSetup(config)
@@ -389,12 +496,10 @@ def runTrial(
     _finishCoverage(config)
     if jsonPath is not None:
         report = {
-            "mode": installation.mode,
-            "accelerated": installation.accelerated,
-            "patched": installation.patched,
-            "lateModules": installation.lateModules,
+            **installation.asJson(),
             "classes": classes,
             "classesAtEnd": describeNames(names),
+            "globalReactorAtEnd": describeGlobalReactor(),
             "argv": list(trialArgs),
             "seconds": round(seconds, 3),
             "successful": bool(result.wasSuccessful()),
@@ -490,6 +595,29 @@ class RunResult:
         return dict(self.data["tests"]) if self.data else {}
 
     @property
+    def twins(self) -> list[str]:
+        """
+        @return: the fast-reactor twins among the tests run (see
+            L{plainTwin}).
+        """
+        return [testId for testId in self.tests if plainTwin(testId) is not None]
+
+    @property
+    def fastReactors(self) -> list[str]:
+        """
+        @return: the fast reactor classes the run added to C{ReactorBuilder}'s.
+        """
+        return list(self.data.get("fastReactors", [])) if self.data else []
+
+    @property
+    def globalReactor(self) -> dict[str, Any] | None:
+        """
+        @return: the global reactor in place when the tests were loaded, as
+            described by L{describeGlobalReactor}.
+        """
+        return self.data.get("globalReactor") if self.data else None
+
+    @property
     def banner(self) -> str:
         """
         @return: the line the run printed about what was in place.
@@ -508,7 +636,9 @@ class RunResult:
         counts = countOutcomes(self.tests)
         parts = [f"{n} {outcome}" for outcome, n in counts.items() if n]
         listed = ", ".join(parts) or "none"
-        return f"{len(self.tests)} tests: {listed} ({self.seconds:.1f}s)"
+        twins = len(self.twins)
+        extra = f" (+{twins} fast-reactor twins among them)" if twins else ""
+        return f"{len(self.tests)} tests{extra}: {listed} ({self.seconds:.1f}s)"
 
 
 @dataclass
@@ -520,6 +650,8 @@ class Difference:
     @ivar plain: the plain outcome, L{None} if the test did not run.
     @ivar fast: the fast outcome, L{None} if the test did not run.
     @ivar detail: the fast run's traceback or skip reason, if any.
+    @ivar twin: for a fast-reactor twin, the test of the plain run it is
+        judged against (see L{plainTwin}).
     """
 
     testId: str
@@ -527,12 +659,15 @@ class Difference:
     plain: str | None
     fast: str | None
     detail: str | None = None
+    twin: str | None = None
 
     def format(self) -> str:
         """
         @return: a line, followed by the detail's last lines, indented.
         """
         plain, fast = self.plain or "not run", self.fast or "not run"
+        if self.twin is not None:
+            plain += f" (as its twin {self.twin.rsplit('.', 2)[1]})"
         line = f"  {self.kind.upper()} {self.testId}: plain {plain}, fast {fast}"
         if not self.detail:
             return line
@@ -612,6 +747,13 @@ class CompareReport:
         return sum(len(c.plain.tests) for c in self.comparisons)
 
     @property
+    def twins(self) -> int:
+        """
+        @return: how many fast-reactor twins the fast runs ran.
+        """
+        return sum(len(c.fast.twins) for c in self.comparisons)
+
+    @property
     def regressions(self) -> list[Difference]:
         """
         @return: every regression.
@@ -630,10 +772,13 @@ class CompareReport:
         @return: the one-line summary.
         """
         fastModes = {_fastKind(c.fast) for c in self.comparisons}
+        reactors = {formatReactor(c.fast.globalReactor) for c in self.comparisons}
         problems = sum(len(c.problems) for c in self.comparisons)
         line = (
-            f"upstream: {self.tests} tests, fast regressions: {len(self.regressions)}"
-            f" (fast run: {', '.join(sorted(fastModes))})"
+            f"upstream: {self.tests} tests (+{self.twins} fast-reactor twins),"
+            f" fast regressions: {len(self.regressions)}"
+            f" (fast run: {', '.join(sorted(fastModes))};"
+            f" global reactor: {', '.join(sorted(reactors))})"
         )
         return line + (f", broken runs: {problems}" if problems else "")
 
@@ -673,22 +818,90 @@ def classify(plain: str | None, fast: str | None) -> str | None:
 def diffRuns(plain: RunResult, fast: RunResult) -> list[Difference]:
     """
     @return: every test whose outcome differs, regressions first; nothing
-        if either run left no results (see L{Comparison.problems}).
+        if either run left no results (see L{Comparison.problems}).  A
+        fast-reactor twin is judged against its Twisted twin in the plain run,
+        and each plain test of a reactor the fast run has a twin for counts as
+        a fast test (its twin) that must have run.
     """
     if plain.data is None or fast.data is None:
         return []
     plainTests, fastTests = plain.tests, fast.tests
-    details = fast.data.get("details", {}) if fast.data else {}
+    details = fast.data.get("details", {})
+    expected = set(plainTests) | set(fastTests)
+    expected.update(filter(None, (fastTwin(t, fast.fastReactors) for t in plainTests)))
     differences = []
-    for testId in sorted(set(plainTests) | set(fastTests)):
-        before, after = plainTests.get(testId), fastTests.get(testId)
+    for testId in sorted(expected):
+        twin = plainTwin(testId)
+        before = plainTests.get(twin or testId)
+        after = fastTests.get(testId)
         kind = classify(before, after)
         if kind is not None:
             differences.append(
-                Difference(testId, kind, before, after, details.get(testId))
+                Difference(testId, kind, before, after, details.get(testId), twin)
             )
     order = (REGRESSION, CHANGED, IMPROVEMENT)
     return sorted(differences, key=lambda d: order.index(d.kind))
+
+
+def _twinClassSuffix(reactorClass: str) -> str:
+    """
+    @param reactorClass: the qualified name of a reactor class.
+    @return: how the names of the test case classes C{ReactorBuilder} makes
+        for it end: C{"_EPollReactorTests"} for C{...EPollReactor}.
+    """
+    return "_" + reactorClass.rpartition(".")[2] + "Tests"
+
+
+def _swapClassSuffix(testId: str, old: str, new: str) -> str | None:
+    """
+    @return: C{testId} (C{module.Class.method}) with its class name's suffix
+        C{old} replaced by C{new}, or L{None} if the class name does not end
+        with C{old}.
+    """
+    parts = testId.rsplit(".", 2)
+    if len(parts) != 3 or not parts[1].endswith(old):
+        return None
+    module, klass, method = parts
+    return f"{module}.{klass[: -len(old)]}{new}.{method}"
+
+
+def plainTwin(testId: str) -> str | None:
+    """
+    The Twisted twin of a fast-reactor test: C{X_EPollReactorTests.test_y}
+    for C{X_FastEPollReactorTests.test_y} (see L{FAST_REACTOR_TWINS}).
+
+    @param testId: a test id.
+    @return: the id of its twin, or L{None} if it is not a fast-reactor test.
+    """
+    for fast, twin in FAST_REACTOR_TWINS.items():
+        swapped = _swapClassSuffix(
+            testId, _twinClassSuffix(fast), _twinClassSuffix(twin)
+        )
+        if swapped is not None:
+            return swapped
+    return None
+
+
+def fastTwin(testId: str, fastReactors: Iterable[str]) -> str | None:
+    """
+    The fast-reactor twin of a test of one of Twisted's reactors: the inverse
+    of L{plainTwin}.
+
+    @param testId: a test id.
+    @param fastReactors: the fast reactor classes built (see
+        L{addFastReactorTwins}).
+    @return: the id of its fast twin, or L{None} if C{testId} is not a test of
+        the twin of one of C{fastReactors}.
+    """
+    for fast in fastReactors:
+        swapped = _swapClassSuffix(
+            testId,
+            _twinClassSuffix(FAST_REACTOR_TWINS[fast]),
+            _twinClassSuffix(fast),
+        )
+        if swapped is not None:
+            return swapped
+    return None
 
 
 def _childEnvironment() -> dict[str, str]:
