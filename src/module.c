@@ -119,8 +119,51 @@ intern_names(tf_state *state)
     TF_INTERN(str_advance, "advance");
     TF_INTERN(str_rightNow, "rightNow");
     TF_INTERN(str_activate_delay, "activate_delay");
+    TF_INTERN(str_interval, "interval");
+    TF_INTERN(str_starttime, "starttime");
+    TF_INTERN(str_clock, "clock");
+    TF_INTERN(str_callLater, "callLater");
+    TF_INTERN(str_call, "call");
+    TF_INTERN(str_f, "f");
+    TF_INTERN(str_a, "a");
+    TF_INTERN(str_kw, "kw");
+    TF_INTERN(str_running, "running");
 #undef TF_INTERN
     return 0;
+}
+
+/* Twisted's LoopingCall._scheduleFrom function (see import_twisted_repr). */
+static PyObject *
+import_twisted_schedule_from(void)
+{
+    PyObject *cls = import_attr("twisted.internet.task", "LoopingCall");
+    PyObject *method = cls ? PyObject_GetAttrString(cls, "_scheduleFrom") : NULL;
+    Py_XDECREF(cls);
+    if (method == NULL || PyFunction_Check(method)) {
+        return method;
+    }
+    Py_DECREF(method);
+    cls = import_attr("twisted_fast._compat", "TwistedLoopingCall");
+    method = cls ? PyObject_GetAttrString(cls, "_scheduleFrom") : NULL;
+    Py_XDECREF(cls);
+    return method;
+}
+
+static int
+import_loopingcall_helpers(tf_state *state)
+{
+    const char *module = "twisted_fast._loopingcall";
+    state->twisted_schedule_from = import_twisted_schedule_from();
+    state->deferred_or_failure = import_attr(module, "DEFERRED_OR_FAILURE");
+    state->tick_callback = import_attr(module, "tickCallback");
+    state->tick_errback = import_attr(module, "tickErrback");
+    state->tick_result = import_attr(module, "tickResult");
+    state->tick_raised = import_attr(module, "tickRaised");
+    return (state->twisted_schedule_from && state->deferred_or_failure &&
+            state->tick_callback && state->tick_errback &&
+            state->tick_result && state->tick_raised)
+               ? 0
+               : -1;
 }
 
 static int
@@ -159,12 +202,15 @@ static int
 module_exec(PyObject *module)
 {
     tf_state *state = tf_get_state(module);
-    if (intern_names(state) < 0 || import_twisted(state) < 0) {
+    if (intern_names(state) < 0 || import_twisted(state) < 0 ||
+        import_loopingcall_helpers(state) < 0) {
         return -1;
     }
     if (add_type(module, &tf_delayedcall_spec, &state->DelayedCallType) < 0 ||
         add_type(module, &tf_clock_spec, &state->ClockType) < 0 ||
-        add_type(module, &tf_timerqueue_spec, &state->TimerQueueType) < 0) {
+        add_type(module, &tf_timerqueue_spec, &state->TimerQueueType) < 0 ||
+        add_type(module, &tf_loopingcalltick_spec,
+                 &state->LoopingCallTickType) < 0) {
         return -1;
     }
     /* Twisted's class attribute, patched by tests: DelayedCall.debug. */
@@ -197,6 +243,7 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->DelayedCallType);
     Py_VISIT(state->ClockType);
     Py_VISIT(state->TimerQueueType);
+    Py_VISIT(state->LoopingCallTickType);
     Py_VISIT(state->AlreadyCalled);
     Py_VISIT(state->AlreadyCancelled);
     Py_VISIT(state->format_stack);
@@ -204,6 +251,12 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->twisted_dc_repr);
     Py_VISIT(state->clock_seconds_descr);
     Py_VISIT(state->clock_rightNow_descr);
+    Py_VISIT(state->twisted_schedule_from);
+    Py_VISIT(state->deferred_or_failure);
+    Py_VISIT(state->tick_callback);
+    Py_VISIT(state->tick_errback);
+    Py_VISIT(state->tick_result);
+    Py_VISIT(state->tick_raised);
     Py_VISIT(state->str_debug);
     Py_VISIT(state->str_seconds);
     Py_VISIT(state->str_delay);
@@ -211,6 +264,15 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->str_advance);
     Py_VISIT(state->str_rightNow);
     Py_VISIT(state->str_activate_delay);
+    Py_VISIT(state->str_interval);
+    Py_VISIT(state->str_starttime);
+    Py_VISIT(state->str_clock);
+    Py_VISIT(state->str_callLater);
+    Py_VISIT(state->str_call);
+    Py_VISIT(state->str_f);
+    Py_VISIT(state->str_a);
+    Py_VISIT(state->str_kw);
+    Py_VISIT(state->str_running);
     return 0;
 }
 
@@ -222,6 +284,7 @@ module_clear(PyObject *module)
     Py_CLEAR(state->DelayedCallType);
     Py_CLEAR(state->ClockType);
     Py_CLEAR(state->TimerQueueType);
+    Py_CLEAR(state->LoopingCallTickType);
     Py_CLEAR(state->AlreadyCalled);
     Py_CLEAR(state->AlreadyCancelled);
     Py_CLEAR(state->format_stack);
@@ -229,6 +292,12 @@ module_clear(PyObject *module)
     Py_CLEAR(state->twisted_dc_repr);
     Py_CLEAR(state->clock_seconds_descr);
     Py_CLEAR(state->clock_rightNow_descr);
+    Py_CLEAR(state->twisted_schedule_from);
+    Py_CLEAR(state->deferred_or_failure);
+    Py_CLEAR(state->tick_callback);
+    Py_CLEAR(state->tick_errback);
+    Py_CLEAR(state->tick_result);
+    Py_CLEAR(state->tick_raised);
     Py_CLEAR(state->str_debug);
     Py_CLEAR(state->str_seconds);
     Py_CLEAR(state->str_delay);
@@ -236,6 +305,15 @@ module_clear(PyObject *module)
     Py_CLEAR(state->str_advance);
     Py_CLEAR(state->str_rightNow);
     Py_CLEAR(state->str_activate_delay);
+    Py_CLEAR(state->str_interval);
+    Py_CLEAR(state->str_starttime);
+    Py_CLEAR(state->str_clock);
+    Py_CLEAR(state->str_callLater);
+    Py_CLEAR(state->str_call);
+    Py_CLEAR(state->str_f);
+    Py_CLEAR(state->str_a);
+    Py_CLEAR(state->str_kw);
+    Py_CLEAR(state->str_running);
     return 0;
 }
 

@@ -20,6 +20,7 @@ typedef struct {
     PyTypeObject *DelayedCallType;
     PyTypeObject *ClockType;
     PyTypeObject *TimerQueueType;
+    PyTypeObject *LoopingCallTickType;
 
     /* Twisted and stdlib objects. */
     PyObject *AlreadyCalled;       /* twisted.internet.error.AlreadyCalled */
@@ -29,6 +30,12 @@ typedef struct {
     PyObject *twisted_dc_repr;     /* Twisted's DelayedCall.__repr__ function */
     PyObject *clock_seconds_descr; /* our Clock.seconds, to spot overrides */
     PyObject *clock_rightNow_descr; /* our Clock.rightNow, likewise */
+    PyObject *twisted_schedule_from; /* Twisted's LoopingCall._scheduleFrom */
+    PyObject *deferred_or_failure;   /* (Deferred, Failure) */
+    PyObject *tick_callback;         /* twisted_fast._loopingcall helpers */
+    PyObject *tick_errback;
+    PyObject *tick_result;
+    PyObject *tick_raised;
 
     /* Interned names. */
     PyObject *str_debug;
@@ -38,6 +45,15 @@ typedef struct {
     PyObject *str_advance;
     PyObject *str_rightNow;
     PyObject *str_activate_delay;
+    PyObject *str_interval;
+    PyObject *str_starttime;
+    PyObject *str_clock;
+    PyObject *str_callLater;
+    PyObject *str_call;
+    PyObject *str_f;
+    PyObject *str_a;
+    PyObject *str_kw;
+    PyObject *str_running;
 
     /* Every live timer owner (a list threaded through the owners), walked
      * by the GC callback; see timerowner.c.  Not a reference. */
@@ -98,5 +114,6 @@ tf_get_state_by_base(PyTypeObject *type, destructor ours_dealloc)
 extern PyType_Spec tf_delayedcall_spec;
 extern PyType_Spec tf_clock_spec;
 extern PyType_Spec tf_timerqueue_spec;
+extern PyType_Spec tf_loopingcalltick_spec;
 
 #endif /* TF_STATE_H */

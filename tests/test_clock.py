@@ -1472,6 +1472,7 @@ class TestInstall:
         assert twisted_fast.install() is True
         assert twisted_fast.installed() is True
         assert task.Clock is installation.Clock
+        assert task.LoopingCall is installation.LoopingCall
         assert base.DelayedCall is installation.DelayedCall
         assert issubclass(testing.MemoryReactorClock, installation.Clock)
         clock = task.Clock()
@@ -1492,6 +1493,7 @@ class TestInstall:
         twisted_fast.uninstall()
         assert twisted_fast.installed() is False
         assert task.Clock is _compat.TwistedClock
+        assert task.LoopingCall is _compat.TwistedLoopingCall
         assert base.DelayedCall is _compat.TwistedDelayedCall
         assert testing.MemoryReactorClock is originalMRC
 
@@ -1516,10 +1518,16 @@ class TestInstall:
 
     def test_fastTaskModule(self, installation: Any) -> None:
         """
-        C{twisted_fast.task.Clock} is the fast class, whether installed or not.
+        C{twisted_fast.task.Clock} and C{LoopingCall} are the fast classes,
+        whether installed or not (the fast LoopingCall is a subclass of
+        Twisted's); names not accelerated are Twisted's own objects.
         """
         assert fastTask.Clock is installation.Clock
-        assert fastTask.LoopingCall is task.LoopingCall
+        assert fastTask.LoopingCall is installation.LoopingCall
+        assert issubclass(fastTask.LoopingCall, _compat.TwistedLoopingCall)
+        assert fastTask.LoopingCall is not _compat.TwistedLoopingCall
+        assert fastTask.Cooperator is task.Cooperator
+        assert fastTask.SchedulerStopped is task.SchedulerStopped
 
 
 @pytest.mark.skipif(_compat.ACCELERATED, reason="only in fallback mode")

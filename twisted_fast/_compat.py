@@ -25,6 +25,7 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 #: anything, so that the fallback and the benchmarks can always reach them.
 TwistedClock = _task.Clock
 TwistedDelayedCall = _base.DelayedCall
+TwistedLoopingCall = _task.LoopingCall
 
 
 def _extensionsDisabled() -> bool:
@@ -54,9 +55,15 @@ if speedups is not None:
     Clock = speedups.Clock
     DelayedCall = speedups.DelayedCall
     TimerQueue = speedups.TimerQueue
+
+    class LoopingCall(speedups.LoopingCallTick, TwistedLoopingCall):  # type: ignore[misc,name-defined]
+        __doc__ = TwistedLoopingCall.__doc__
+
+    LoopingCall.__module__ = "twisted_fast.task"
     classImplements(DelayedCall, IDelayedCall)
     classImplements(Clock, IReactorTime)
 else:
     Clock = TwistedClock
     DelayedCall = TwistedDelayedCall
     TimerQueue = None
+    LoopingCall = TwistedLoopingCall

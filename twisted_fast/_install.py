@@ -29,6 +29,7 @@ def _replacements() -> list[tuple[str, str, Any]]:
         return []
     patches: list[tuple[str, str, Any]] = [
         ("twisted.internet.task", "Clock", _compat.Clock),
+        ("twisted.internet.task", "LoopingCall", _compat.LoopingCall),
         ("twisted.internet.base", "DelayedCall", _compat.DelayedCall),
     ]
     memoryReactorClock = _fastMemoryReactorClock()

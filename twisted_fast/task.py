@@ -2,7 +2,7 @@
 Drop-in replacement for L{twisted.internet.task}.
 
 Every public name of C{twisted.internet.task} is here.  The scheduling classes
-come from the C extension when it is in use (see L{twisted_fast.ACCELERATED});
+(C{Clock}, C{LoopingCall}) come from the C extension when it is in use (see L{twisted_fast.ACCELERATED});
 everything else, including the exception classes, is the very same object as
 Twisted's, so C{except task.SchedulerStopped} keeps working whichever module
 the name was imported from.
@@ -11,7 +11,6 @@ the name was imported from.
 from twisted.internet.task import (
     CooperativeTask,
     Cooperator,
-    LoopingCall,
     NotPaused,
     SchedulerError,
     SchedulerStopped,
@@ -25,7 +24,7 @@ from twisted.internet.task import (
     react,
 )
 
-from twisted_fast._compat import Clock
+from twisted_fast._compat import Clock, LoopingCall
 
 __all__ = [
     "Clock",

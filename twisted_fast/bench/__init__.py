@@ -1,5 +1,6 @@
 """
-Side-by-side benchmarks: Twisted's own timer classes against twisted-fast.
+Side-by-side benchmarks: Twisted's own timer classes and reactor against
+twisted-fast's.
 
 Run C{python -m twisted_fast.bench} (see L{twisted_fast.bench.__main__}).
 
@@ -13,6 +14,7 @@ from twisted_fast.bench._registry import (
     TWISTED,
     WORKLOAD_MODULES,
     Implementation,
+    Reference,
     Runner,
     Target,
     Workload,
@@ -27,6 +29,7 @@ __all__ = [
     "TWISTED",
     "WORKLOAD_MODULES",
     "Implementation",
+    "Reference",
     "Runner",
     "Target",
     "Workload",

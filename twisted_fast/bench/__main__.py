@@ -1,11 +1,13 @@
 """
-Benchmark Twisted's timer classes against twisted-fast, side by side.
+Benchmark Twisted's timer classes and reactor against twisted-fast, side by
+side.
 
 Usage::
 
     python -m twisted_fast.bench                  # full run, ~1 minute
     python -m twisted_fast.bench --quick          # smoke run for CI
     python -m twisted_fast.bench --only cancel --rounds 9
+    python -m twisted_fast.bench --only reactor   # the reactor workloads
     python -m twisted_fast.bench --json out.json --plot out.png
     python -m twisted_fast.bench --list
 
@@ -40,7 +42,9 @@ def parseArguments(argv: list[str]) -> argparse.Namespace:
     """
     parser = argparse.ArgumentParser(
         prog="python -m twisted_fast.bench",
-        description="Benchmark Twisted's timer classes against twisted-fast.",
+        description=(
+            "Benchmark Twisted's timer classes and reactor against twisted-fast."
+        ),
     )
     parser.add_argument(
         "--rounds", type=int, help="rounds per side (default 5; 2 with --quick)"
@@ -91,8 +95,12 @@ def listWorkloads(workloads: list[Workload]) -> None:
         print(f"{w.name}\n    {w.paramName}: {', '.join(map(str, w.params))}{quick}")
         if w.pythonMaxParam is not None:
             print(f"    pure Python only up to {w.pythonMaxParam}")
-        if w.target is not None:
-            print(f"    target: {w.target.description}")
+        for target in w.allTargets:
+            print(f"    target: {target.description}")
+        for reference in w.references:
+            reason = reference.unavailable()
+            state = f" (skipped here: {reason})" if reason else ""
+            print(f"    also timed: {reference.name}, {reference.label}{state}")
         print(f"    {w.description}")
 
 

@@ -22,7 +22,9 @@ from twisted_fast import _compat
 
 #: Run C{ops} operations, return the elapsed seconds (timed workloads), or
 #: ignore C{ops} and return the measured value itself (untimed workloads, such
-#: as bytes per timer).
+#: as bytes per timer).  A runner that holds resources (a reactor's file
+#: descriptors, an event loop) may carry a C{close()} attribute: the harness
+#: calls it after the last round.
 Runner = Callable[[int], float]
 
 
@@ -64,17 +66,49 @@ class Target:
         - C{"speedup"}: Twisted / fast at C{param}, must be >= C{limit};
         - C{"floor"}: fast / floor at C{param}, must be <= C{limit};
         - C{"growth"}: fast at the largest parameter / fast at the smallest,
-          must be <= C{limit}.
+          must be <= C{limit};
+        - C{"reference"}: the L{Reference} side named C{reference} / fast at
+          C{param}, must be >= C{limit} (skipped, not missed, when that side
+          is unavailable);
+        - C{"max"}: fast's own median at C{param}, in the workload's unit,
+          must be <= C{limit} (an absolute bound, e.g. bytes per timer).
     @ivar limit: the bound on that value.
-    @ivar param: where C{"speedup"} and C{"floor"} are judged; C{None} means
+    @ivar param: where every kind but C{"growth"} is judged; C{None} means
         the smallest parameter that was run.
     @ivar description: one line for the report, e.g. C{"fast <= 3x floor"}.
+    @ivar reference: the name of the L{Reference} side, for C{"reference"}.
     """
 
-    kind: Literal["speedup", "floor", "growth"]
+    kind: Literal["speedup", "floor", "growth", "reference", "max"]
     limit: float
     description: str
     param: int | None = None
+    reference: str | None = None
+
+
+def _available() -> str | None:
+    return None
+
+
+@dataclass(frozen=True)
+class Reference:
+    """
+    A third-party side timed in the same rounds as Twisted and fast (after
+    them and the floor), for example another event loop.
+
+    @ivar name: short key for results and JSON, e.g. C{"uvloop"}; must not
+        be C{"twisted"}, C{"fast"} or C{"floor"}.
+    @ivar label: how the report names it, e.g. C{"uvloop call_later+cancel"}.
+    @ivar setup: C{setup(param)} builds the state and returns the L{Runner}.
+    @ivar unavailable: returns why the side cannot run here (for example a
+        package that is not installed), or C{None} when it can.  An
+        unavailable side is reported as skipped, not as a failure.
+    """
+
+    name: str
+    label: str
+    setup: Callable[[int], Runner]
+    unavailable: Callable[[], str | None] = _available
 
 
 @dataclass(frozen=True)
@@ -102,6 +136,10 @@ class Workload:
     @ivar target: the goal, if any.
     @ivar maxRounds: at most this many rounds, whatever C{--rounds} says, for
         slow measurements that vary little (memory); C{None}: no limit.
+    @ivar references: third-party sides timed in the same rounds.
+    @ivar targets: more goals, after C{target}.
+    @ivar opsStep: timed runners are only ever asked for a multiple of this
+        many operations (e.g. whole batches or bursts).
     """
 
     name: str
@@ -116,6 +154,17 @@ class Workload:
     floorName: str = "floor"
     target: Target | None = None
     maxRounds: int | None = None
+    references: tuple[Reference, ...] = ()
+    targets: tuple[Target, ...] = ()
+    opsStep: int = 1
+
+    @property
+    def allTargets(self) -> tuple[Target, ...]:
+        """
+        @return: C{target} (if any) then C{targets}.
+        """
+        first = () if self.target is None else (self.target,)
+        return first + self.targets
 
     def paramsFor(self, quick: bool) -> tuple[int, ...]:
         """
@@ -139,7 +188,7 @@ class Workload:
 
 #: Modules that define workloads; importing one registers its workloads.  A
 #: new workload module (reactor, LoopingCall, Cooperator) adds itself here.
-WORKLOAD_MODULES = ("twisted_fast.bench.clock",)
+WORKLOAD_MODULES = ("twisted_fast.bench.clock", "twisted_fast.bench.reactor")
 
 _registry: dict[str, Workload] = {}
 

@@ -15,7 +15,12 @@ import twisted
 
 from twisted_fast import _compat
 from twisted_fast.bench._registry import FAST, TWISTED
-from twisted_fast.bench._runner import ParamResult, WorkloadResult, formatValue
+from twisted_fast.bench._runner import (
+    ParamResult,
+    TargetResult,
+    WorkloadResult,
+    formatValue,
+)
 
 
 def environment() -> dict[str, Any]:
@@ -75,7 +80,21 @@ def _cell(result: ParamResult, side: str, unit: str) -> str:
     return f"{formatValue(series.median, unit)} ±{series.spread:.0%}"
 
 
-_ROW = "{:<24} {:>9}  {:>17} {:>17} {:>8}  {}"
+_ROW = "{:<30} {:>9}  {:>17} {:>17} {:>8}  {}"
+
+
+def _targetText(result: TargetResult, unit: str) -> str:
+    """
+    @return: e.g. C{"fast >= 8x Twisted: x9.1 PASS"}, or for C{"max"}
+        targets C{"fast <= 160 B: 112 B PASS"}.
+    """
+    if result.skipped is not None:
+        return f"{result.target.description}: SKIP ({result.skipped})"
+    if result.target.kind == "max":
+        value = formatValue(result.value, unit)
+    else:
+        value = _ratio(result.value)
+    return f"{result.target.description}: {value} {result.verdict}"
 
 
 def table(results: list[WorkloadResult]) -> str:
@@ -86,16 +105,14 @@ def table(results: list[WorkloadResult]) -> str:
     for result in results:
         workload = result.workload
         if result.error is not None:
-            lines.append(f"{workload.name:<24} ERROR: {result.error.strip().splitlines()[-1]}")
+            lines.append(f"{workload.name:<30} ERROR: {result.error.strip().splitlines()[-1]}")
             continue
         for at in result.params:
-            target = ""
-            if result.target is not None and result.target.param == at.param:
-                verdict = "PASS" if result.target.passed else "MISS"
-                target = (
-                    f"{result.target.target.description}:"
-                    f" {_ratio(result.target.value)} {verdict}"
-                )
+            targets = [
+                _targetText(t, workload.unit)
+                for t in result.targets
+                if t.param == at.param
+            ] or [""]
             lines.append(
                 _ROW.format(
                     workload.name,
@@ -103,9 +120,11 @@ def table(results: list[WorkloadResult]) -> str:
                     _cell(at, "twisted", workload.unit),
                     _cell(at, "fast", workload.unit),
                     _ratio(at.ratio()),
-                    target,
+                    targets[0],
                 ).rstrip()
             )
+            for more in targets[1:]:
+                lines.append(_ROW.format("", "", "", "", "", more))
             if "floor" in at.series:
                 lines.append(
                     _ROW.format(
@@ -117,7 +136,43 @@ def table(results: list[WorkloadResult]) -> str:
                         f"fast/floor {_ratio(at.ratio('fast', 'floor'))}",
                     )
                 )
+            for reference in workload.references:
+                name = f"  {reference.name}: {reference.label}"
+                if reference.name in at.skipped:
+                    lines.append(
+                        _ROW.format(
+                            name, "", "", "skipped", "",
+                            at.skipped[reference.name],
+                        )
+                    )
+                elif reference.name in at.series:
+                    lines.append(
+                        _ROW.format(
+                            name,
+                            "",
+                            "",
+                            _cell(at, reference.name, workload.unit),
+                            "",
+                            f"{reference.name}/fast"
+                            f" {_ratio(at.ratio(reference.name, 'fast'))}",
+                        )
+                    )
     return "\n".join(lines)
+
+
+def _targetJSON(result: TargetResult) -> dict[str, Any]:
+    target = result.target
+    return {
+        "description": target.description,
+        "kind": target.kind,
+        "limit": target.limit,
+        "reference": target.reference,
+        "param": result.param,
+        "value": result.value,
+        "passed": result.passed,
+        "verdict": result.verdict,
+        "skipped": result.skipped,
+    }
 
 
 def toJSON(
@@ -149,21 +204,20 @@ def toJSON(
                     },
                     "ratio": at.ratio(),
                     "fastOverFloor": at.ratio("fast", "floor"),
+                    "referenceOverFast": {
+                        reference.name: at.ratio(reference.name, "fast")
+                        for reference in workload.references
+                        if reference.name in at.series
+                    },
+                    "skipped": at.skipped,
                 }
                 for at in result.params
             ],
             "target": None,
+            "targets": [_targetJSON(t) for t in result.targets],
         }
         if result.target is not None:
-            target = result.target.target
-            entry["target"] = {
-                "description": target.description,
-                "kind": target.kind,
-                "limit": target.limit,
-                "param": result.target.param,
-                "value": result.target.value,
-                "passed": result.target.passed,
-            }
+            entry["target"] = _targetJSON(result.target)
         workloads.append(entry)
     return {"environment": env, "settings": settings, "workloads": workloads}
 

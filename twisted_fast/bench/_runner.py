@@ -2,8 +2,8 @@
 The harness: set up each side, calibrate, run interleaved rounds, keep medians.
 
 Within a round every side runs once, in a fixed order (Twisted, fast, then the
-floor if the workload has one), so that slow phases of a noisy machine hit
-both sides alike.  The garbage collector stays enabled, as in real programs.
+floor if the workload has one, then its references such as uvloop), so that
+slow phases of a noisy machine hit all sides alike.  The garbage collector stays enabled, as in real programs.
 """
 
 from __future__ import annotations
@@ -57,12 +57,14 @@ class ParamResult:
     """
     Results at one parameter value.
 
-    @ivar series: by side: C{"twisted"}, C{"fast"} and C{"floor"}, for those
-        that ran.
+    @ivar series: by side: C{"twisted"}, C{"fast"}, C{"floor"} and each
+        reference's name, for those that ran.
+    @ivar skipped: by reference name, why that side did not run.
     """
 
     param: int
     series: dict[str, Series] = field(default_factory=dict)
+    skipped: dict[str, str] = field(default_factory=dict)
 
     def median(self, side: str) -> float | None:
         """
@@ -88,12 +90,16 @@ class TargetResult:
     How a workload did against its L{Target}.
 
     @ivar param: the parameter the value was judged at.
-    @ivar value: the measured ratio, or C{None} if it could not be computed.
+    @ivar value: the measured ratio (or, for C{"max"}, fast's median), or
+        C{None} if it could not be computed.
+    @ivar skipped: why the target could not be judged (its reference side was
+        unavailable), or C{None}.
     """
 
     target: Target
     param: int
     value: float | None
+    skipped: str | None = None
 
     @property
     def passed(self) -> bool:
@@ -102,9 +108,18 @@ class TargetResult:
         """
         if self.value is None:
             return False
-        if self.target.kind == "speedup":
+        if self.target.kind in ("speedup", "reference"):
             return self.value >= self.target.limit
         return self.value <= self.target.limit
+
+    @property
+    def verdict(self) -> str:
+        """
+        @return: C{"PASS"}, C{"MISS"}, or C{"SKIP"} when skipped.
+        """
+        if self.skipped is not None:
+            return "SKIP"
+        return "PASS" if self.passed else "MISS"
 
 
 @dataclass
@@ -112,6 +127,8 @@ class WorkloadResult:
     """
     Everything measured for one workload.
 
+    @ivar target: the result of the workload's first target.
+    @ivar targets: the results of all its targets, in order.
     @ivar error: the traceback, if the workload failed.
     """
 
@@ -119,24 +136,38 @@ class WorkloadResult:
     params: list[ParamResult] = field(default_factory=list)
     target: TargetResult | None = None
     error: str | None = None
+    targets: list[TargetResult] = field(default_factory=list)
 
 
-def calibrate(run: Runner, roundTime: float) -> int:
+def calibrate(run: Runner, roundTime: float, step: int = 1) -> int:
     """
     Find how many operations take about C{roundTime} seconds.  The trial runs
     double as warm-up.
 
     @param run: the runner.
     @param roundTime: seconds one round should take.
-    @return: the number of operations per round, at least 1.
+    @param step: every count passed to C{run} is a multiple of this.
+    @return: the number of operations per round: a multiple of C{step}, at
+        least C{step}.
     """
-    ops = 1
+    ops = step
     while True:
         elapsed = run(ops)
         if elapsed >= roundTime / 4 or ops >= MAX_OPS:
             break
         ops *= min(10, max(2, int(roundTime / 4 / max(elapsed, 1e-9)) + 1))
-    return max(1, min(MAX_OPS, round(ops * roundTime / max(elapsed, 1e-9))))
+    wanted = min(MAX_OPS, round(ops * roundTime / max(elapsed, 1e-9)))
+    return max(step, round(wanted / step) * step)
+
+
+def closeRunners(runners: dict[str, Runner]) -> None:
+    """
+    Call the C{close()} of each runner that has one.
+    """
+    for run in runners.values():
+        close = getattr(run, "close", None)
+        if close is not None:
+            close()
 
 
 def formatValue(value: float | None, unit: str) -> str:
@@ -163,7 +194,8 @@ def runWorkload(
     progress: Progress,
 ) -> WorkloadResult:
     """
-    Measure C{workload} on both implementations (and its floor).
+    Measure C{workload} on both implementations (and its floor and
+    references), closing each side's runner after its last round.
 
     @param workload: what to run.
     @param rounds: rounds per side and parameter.
@@ -173,45 +205,82 @@ def runWorkload(
     @return: the results.
     """
     result = WorkloadResult(workload)
-    timed = workload.unit == "s"
     if workload.maxRounds is not None:
         rounds = min(rounds, workload.maxRounds)
     for param in workload.paramsFor(quick):
         where = f"[{workload.name}] {workload.paramName}={param}"
         runners: dict[str, Runner] = {}
-        for implementation in IMPLEMENTATIONS.values():
-            if workload.runsOn(implementation, param):
-                progress(f"{where}: setting up {implementation.name}")
-                runners[implementation.name] = workload.setup(implementation, param)
-        if not runners:
-            continue
-        if workload.floor is not None:
-            runners["floor"] = workload.floor(param)
-        ops = {side: 1 for side in runners}
-        if timed:
-            for side, run in runners.items():
-                progress(f"{where}: calibrating {side}")
-                ops[side] = calibrate(run, roundTime)
-        paramResult = ParamResult(param)
-        for side in runners:
-            paramResult.series[side] = Series([], ops[side])
-        for number in range(1, rounds + 1):
-            for side, run in runners.items():
-                value = run(ops[side])
-                paramResult.series[side].values.append(value / ops[side])
-            progress(
-                f"{where}: round {number}/{rounds}: "
-                + ", ".join(
-                    f"{side} {formatValue(series.values[-1], workload.unit)}"
-                    for side, series in paramResult.series.items()
-                )
+        try:
+            paramResult = _runParam(
+                workload, param, rounds, roundTime, runners, where, progress
             )
-        result.params.append(paramResult)
-        del runners
-        gc.collect()
-    if workload.target is not None:
-        result.target = evaluate(workload.target, result.params)
+        finally:
+            closeRunners(runners)
+            del runners
+            gc.collect()
+        if paramResult is not None:
+            result.params.append(paramResult)
+    for target in workload.allTargets:
+        targetResult = evaluate(target, result.params)
+        if targetResult is not None:
+            result.targets.append(targetResult)
+    if result.targets and workload.target is not None:
+        result.target = result.targets[0]
     return result
+
+
+def _runParam(
+    workload: Workload,
+    param: int,
+    rounds: int,
+    roundTime: float,
+    runners: dict[str, Runner],
+    where: str,
+    progress: Progress,
+) -> ParamResult | None:
+    """
+    Set up every side of C{workload} at C{param} into C{runners} (which the
+    caller closes), calibrate, and run the rounds.
+
+    @return: the results, or C{None} if no implementation runs at C{param}.
+    """
+    timed = workload.unit == "s"
+    for implementation in IMPLEMENTATIONS.values():
+        if workload.runsOn(implementation, param):
+            progress(f"{where}: setting up {implementation.name}")
+            runners[implementation.name] = workload.setup(implementation, param)
+    if not runners:
+        return None
+    paramResult = ParamResult(param)
+    if workload.floor is not None:
+        runners["floor"] = workload.floor(param)
+    for reference in workload.references:
+        reason = reference.unavailable()
+        if reason is not None:
+            progress(f"{where}: skipping {reference.name}: {reason}")
+            paramResult.skipped[reference.name] = reason
+            continue
+        progress(f"{where}: setting up {reference.name}")
+        runners[reference.name] = reference.setup(param)
+    ops = {side: 1 for side in runners}
+    if timed:
+        for side, run in runners.items():
+            progress(f"{where}: calibrating {side}")
+            ops[side] = calibrate(run, roundTime, workload.opsStep)
+    for side in runners:
+        paramResult.series[side] = Series([], ops[side])
+    for number in range(1, rounds + 1):
+        for side, run in runners.items():
+            value = run(ops[side])
+            paramResult.series[side].values.append(value / ops[side])
+        progress(
+            f"{where}: round {number}/{rounds}: "
+            + ", ".join(
+                f"{side} {formatValue(series.values[-1], workload.unit)}"
+                for side, series in paramResult.series.items()
+            )
+        )
+    return paramResult
 
 
 def evaluate(target: Target, params: list[ParamResult]) -> TargetResult | None:
@@ -235,4 +304,12 @@ def evaluate(target: Target, params: list[ParamResult]) -> TargetResult | None:
         return TargetResult(target, wanted, None)
     if target.kind == "speedup":
         return TargetResult(target, wanted, at.ratio("twisted", "fast"))
+    if target.kind == "reference":
+        assert target.reference is not None
+        skipped = at.skipped.get(target.reference)
+        return TargetResult(
+            target, wanted, at.ratio(target.reference, "fast"), skipped
+        )
+    if target.kind == "max":
+        return TargetResult(target, wanted, at.median("fast"))
     return TargetResult(target, wanted, at.ratio("fast", "floor"))

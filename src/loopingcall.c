@@ -1,0 +1,370 @@
+/*
+ * loopingcall.c: LoopingCallTick, the per-tick half of Twisted's LoopingCall
+ * in C.
+ *
+ * Mirrors: twisted/internet/task.py, LoopingCall.__call__ and _scheduleFrom.
+ * twisted_fast.task.LoopingCall lists this type before Twisted's own
+ * LoopingCall, so start, stop, reset, withCount, deferred and __repr__ are
+ * Twisted's code, running on the same instance attributes (f, a, kw, clock,
+ * call, running, interval, starttime, _deferred), while a tick runs here.
+ * Owns: nothing but the instance dict; every field is an attribute, as in
+ * Twisted, so subclasses and code that pokes them keep working.
+ *
+ * A tick calls f.  When f returns a plain value (not a Deferred, a Failure
+ * or a coroutine) and raises nothing, it schedules the next call directly,
+ * with no Deferred; anything else goes through Twisted's maybeDeferred and
+ * the same callbacks Twisted uses (twisted_fast/task.py), so a Deferred,
+ * a failure or a coroutine behave exactly as in Twisted.
+ *
+ * Calls into Python: f, the clock's seconds() and callLater(), attribute
+ * access on the instance, and the slow-path helpers.  Nothing is cached
+ * across them.
+ */
+#include "state.h"
+
+#include <math.h>
+
+#include "structmember.h"
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *dict;
+    PyObject *weakreflist;
+} LoopingCallTickObject;
+
+#define LoopingCallTick_CAST(op) ((LoopingCallTickObject *)(op))
+
+PyDoc_STRVAR(loopingcalltick_doc,
+"The per-tick half of LoopingCall in C: __call__ and _scheduleFrom.  Use\n"
+"twisted_fast.task.LoopingCall, which adds Twisted's own methods.");
+
+static tf_state *
+state_of(PyObject *self)
+{
+    return tf_get_state_by_type(Py_TYPE(self));
+}
+
+/* --- _scheduleFrom ------------------------------------------------------------ */
+
+/* A number a tick can compute with in C doubles and get Python's answer:
+ * a float, or an int small enough to be exact as a double. */
+static int
+as_exact_double(PyObject *number, double *out)
+{
+    if (PyFloat_CheckExact(number)) {
+        *out = PyFloat_AS_DOUBLE(number);
+        return 1;
+    }
+    if (PyLong_CheckExact(number)) {
+        int overflow;
+        long long value = PyLong_AsLongLongAndOverflow(number, &overflow);
+        if (overflow || value > (1LL << 53) || value < -(1LL << 53)) {
+            return 0;
+        }
+        *out = (double)value;
+        return 1;
+    }
+    return 0;
+}
+
+/* Python's float %: the result takes the sign of the divisor. */
+static double
+python_mod(double x, double y)
+{
+    double mod = fmod(x, y);
+    if (mod != 0.0) {
+        if ((y < 0) != (mod < 0)) {
+            mod += y;
+        }
+    }
+    else {
+        mod = copysign(0.0, y);
+    }
+    return mod;
+}
+
+/*
+ * Twisted's howLong(): a new reference to the delay, or NULL with no
+ * exception when the numbers are not ones C can compute with exactly (the
+ * caller then runs Twisted's own _scheduleFrom).
+ */
+static PyObject *
+how_long(PyObject *interval, PyObject *starttime, double when)
+{
+    double step, start;
+    if (!as_exact_double(interval, &step)) {
+        return NULL;
+    }
+    if (step == 0.0) {
+        return PyLong_FromLong(0);
+    }
+    if (!as_exact_double(starttime, &start)) {
+        return NULL;
+    }
+    double until_next = step - python_mod(when - start, step);
+    /* Digits of a tiny delay can fall off a large time: then the next
+     * interval has begun, and a whole interval is the answer. */
+    if (when == when + until_next) {
+        return Py_NewRef(interval);
+    }
+    return PyFloat_FromDouble(until_next);
+}
+
+/* Twisted's own LoopingCall._scheduleFrom, for numbers C does not handle. */
+static PyObject *
+twisted_schedule_from(tf_state *state, PyObject *self, PyObject *when)
+{
+    return PyObject_CallFunctionObjArgs(state->twisted_schedule_from, self,
+                                        when, NULL);
+}
+
+static PyObject *
+schedule_from(tf_state *state, PyObject *self, PyObject *when)
+{
+    double now;
+    if (!as_exact_double(when, &now)) {
+        return twisted_schedule_from(state, self, when);
+    }
+    PyObject *interval = PyObject_GetAttr(self, state->str_interval);
+    PyObject *starttime =
+        interval ? PyObject_GetAttr(self, state->str_starttime) : NULL;
+    if (starttime == NULL) {
+        Py_XDECREF(interval);
+        return NULL;
+    }
+    PyObject *delay = how_long(interval, starttime, now);
+    Py_DECREF(interval);
+    Py_DECREF(starttime);
+    if (delay == NULL) {
+        return PyErr_Occurred() ? NULL
+                                : twisted_schedule_from(state, self, when);
+    }
+    PyObject *clock = PyObject_GetAttr(self, state->str_clock);
+    PyObject *call = clock ? PyObject_CallMethodObjArgs(
+                                 clock, state->str_callLater, delay, self, NULL)
+                           : NULL;
+    Py_XDECREF(clock);
+    Py_DECREF(delay);
+    if (call == NULL) {
+        return NULL;
+    }
+    int result = PyObject_SetAttr(self, state->str_call, call);
+    Py_DECREF(call);
+    if (result < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+PyDoc_STRVAR(loopingcalltick_scheduleFrom_doc,
+"_scheduleFrom(self, when) -> None\n--\n\n"
+"Schedule the next iteration, C{when} being the present time; missed\n"
+"intervals are skipped, as Twisted does.");
+
+static PyObject *
+loopingcalltick_scheduleFrom(PyObject *self, PyObject *when)
+{
+    tf_state *state = state_of(self);
+    return state ? schedule_from(state, self, when) : NULL;
+}
+
+/* --- the tick ----------------------------------------------------------------- */
+
+/* Is this what maybeDeferred would wrap with succeed()? */
+static int
+is_plain_result(tf_state *state, PyObject *result)
+{
+    if (result == Py_None) {
+        return 1;
+    }
+    if (PyCoro_CheckExact(result)) {
+        return 0;
+    }
+    int special = PyObject_IsInstance(result, state->deferred_or_failure);
+    return special < 0 ? -1 : !special;
+}
+
+/* f(*a, **kw), reading the attributes as Twisted's maybeDeferred(self.f,
+ * *self.a, **self.kw) does. */
+static PyObject *
+call_function(tf_state *state, PyObject *self)
+{
+    PyObject *f = PyObject_GetAttr(self, state->str_f);
+    PyObject *a = f ? PyObject_GetAttr(self, state->str_a) : NULL;
+    PyObject *kw = a ? PyObject_GetAttr(self, state->str_kw) : NULL;
+    PyObject *args = kw ? PySequence_Tuple(a) : NULL;
+    PyObject *result = NULL;
+    if (args != NULL) {
+        if (PyDict_CheckExact(kw) && PyDict_GET_SIZE(kw) == 0) {
+            result = PyObject_Call(f, args, NULL);
+        }
+        else if (PyDict_CheckExact(kw)) {
+            result = PyObject_Call(f, args, kw);
+        }
+        else {
+            PyObject *dict = PyDict_New();
+            if (dict != NULL && PyDict_Merge(dict, kw, 1) == 0) {
+                result = PyObject_Call(f, args, dict);
+            }
+            Py_XDECREF(dict);
+        }
+    }
+    Py_XDECREF(f);
+    Py_XDECREF(a);
+    Py_XDECREF(kw);
+    Py_XDECREF(args);
+    return result;
+}
+
+/* The exception being raised, as one object (3.12 has this built in). */
+static PyObject *
+take_exception(void)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    return PyErr_GetRaisedException();
+#else
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    PyErr_NormalizeException(&type, &value, &traceback);
+    if (traceback != NULL && value != NULL) {
+        PyException_SetTraceback(value, traceback);
+    }
+    Py_XDECREF(type);
+    Py_XDECREF(traceback);
+    return value;
+#endif
+}
+
+/* Hand the tick to a Python helper of twisted_fast.task: helper(self, x). */
+static PyObject *
+slow_path(PyObject *helper, PyObject *self, PyObject *x)
+{
+    PyObject *result = PyObject_CallFunctionObjArgs(helper, self, x, NULL);
+    Py_DECREF(x);
+    if (result == NULL) {
+        return NULL;
+    }
+    Py_DECREF(result);
+    Py_RETURN_NONE;
+}
+
+/* Twisted's cb for a plain result: schedule the next call, or, when the
+ * loop was stopped meanwhile, fire the Deferred start() returned. */
+static PyObject *
+after_plain_result(tf_state *state, PyObject *self, PyObject *result)
+{
+    PyObject *running = PyObject_GetAttr(self, state->str_running);
+    int truth = running ? PyObject_IsTrue(running) : -1;
+    Py_XDECREF(running);
+    if (truth <= 0) {
+        if (truth < 0) {
+            Py_DECREF(result);
+            return NULL;
+        }
+        return slow_path(state->tick_callback, self, result);
+    }
+    Py_DECREF(result);
+    PyObject *clock = PyObject_GetAttr(self, state->str_clock);
+    PyObject *now =
+        clock ? PyObject_CallMethodNoArgs(clock, state->str_seconds) : NULL;
+    Py_XDECREF(clock);
+    PyObject *done = now ? schedule_from(state, self, now) : NULL;
+    Py_XDECREF(now);
+    if (done != NULL) {
+        return done;
+    }
+    /* In Twisted cb runs inside the Deferred: its exception goes to eb. */
+    PyObject *exception = take_exception();
+    return exception ? slow_path(state->tick_errback, self, exception) : NULL;
+}
+
+static PyObject *
+loopingcalltick_call(PyObject *self, PyObject *args, PyObject *kwds)
+{
+    if (PyTuple_GET_SIZE(args) != 0 || (kwds && PyDict_GET_SIZE(kwds) != 0)) {
+        PyErr_SetString(PyExc_TypeError, "LoopingCall() takes no arguments");
+        return NULL;
+    }
+    tf_state *state = state_of(self);
+    if (state == NULL || PyObject_SetAttr(self, state->str_call, Py_None) < 0) {
+        return NULL;
+    }
+    PyObject *result = call_function(state, self);
+    if (result == NULL) {
+        PyObject *exception = take_exception();
+        return exception ? slow_path(state->tick_raised, self, exception)
+                         : NULL;
+    }
+    int plain = is_plain_result(state, result);
+    if (plain < 0) {
+        Py_DECREF(result);
+        return NULL;
+    }
+    if (!plain) {
+        return slow_path(state->tick_result, self, result);
+    }
+    return after_plain_result(state, self, result);
+}
+
+/* --- type --------------------------------------------------------------------- */
+
+static int
+loopingcalltick_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(LoopingCallTick_CAST(op)->dict);
+    return 0;
+}
+
+static int
+loopingcalltick_clear(PyObject *op)
+{
+    Py_CLEAR(LoopingCallTick_CAST(op)->dict);
+    return 0;
+}
+
+static void
+loopingcalltick_dealloc(PyObject *op)
+{
+    PyTypeObject *type = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    if (LoopingCallTick_CAST(op)->weakreflist != NULL) {
+        PyObject_ClearWeakRefs(op);
+    }
+    (void)loopingcalltick_clear(op);
+    type->tp_free(op);
+    Py_DECREF(type);
+}
+
+static PyMemberDef loopingcalltick_members[] = {
+    {"__dictoffset__", T_PYSSIZET, offsetof(LoopingCallTickObject, dict),
+     READONLY},
+    {"__weaklistoffset__", T_PYSSIZET,
+     offsetof(LoopingCallTickObject, weakreflist), READONLY},
+    {NULL},
+};
+
+static PyMethodDef loopingcalltick_methods[] = {
+    {"_scheduleFrom", loopingcalltick_scheduleFrom, METH_O,
+     loopingcalltick_scheduleFrom_doc},
+    {NULL},
+};
+
+static PyType_Slot loopingcalltick_slots[] = {
+    {Py_tp_doc, (void *)loopingcalltick_doc},
+    {Py_tp_new, PyType_GenericNew},
+    {Py_tp_call, loopingcalltick_call},
+    {Py_tp_dealloc, loopingcalltick_dealloc},
+    {Py_tp_traverse, loopingcalltick_traverse},
+    {Py_tp_clear, loopingcalltick_clear},
+    {Py_tp_methods, loopingcalltick_methods},
+    {Py_tp_members, loopingcalltick_members},
+    {0, NULL},
+};
+
+PyType_Spec tf_loopingcalltick_spec = {
+    .name = "twisted_fast._speedups.LoopingCallTick",
+    .basicsize = sizeof(LoopingCallTickObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .slots = loopingcalltick_slots,
+};
