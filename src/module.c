@@ -128,6 +128,14 @@ intern_names(tf_state *state)
     TF_INTERN(str_a, "a");
     TF_INTERN(str_kw, "kw");
     TF_INTERN(str_running, "running");
+    TF_INTERN(str_iterator, "_iterator");
+    TF_INTERN(str_terminationPredicateFactory, "_terminationPredicateFactory");
+    TF_INTERN(str_MAX_SLICE, "MAX_SLICE");
+    TF_INTERN(str_oneWorkUnit, "_oneWorkUnit");
+    TF_INTERN(str_tasks, "_tasks");
+    TF_INTERN(str_metarator, "_metarator");
+    TF_INTERN(str_delayedCall, "_delayedCall");
+    TF_INTERN(str_reschedule, "_reschedule");
 #undef TF_INTERN
     return 0;
 }
@@ -162,6 +170,21 @@ import_loopingcall_helpers(tf_state *state)
     return (state->twisted_schedule_from && state->deferred_or_failure &&
             state->tick_callback && state->tick_errback &&
             state->tick_result && state->tick_raised)
+               ? 0
+               : -1;
+}
+
+static int
+import_cooperator_helpers(tf_state *state)
+{
+    const char *module = "twisted_fast._cooperator";
+    state->deferred_type = import_attr("twisted.internet.defer", "Deferred");
+    state->twisted_timer = import_attr("twisted.internet.task", "_Timer");
+    state->task_done = import_attr(module, "taskDone");
+    state->task_failed = import_attr(module, "taskFailed");
+    state->task_waits = import_attr(module, "taskWaits");
+    return (state->deferred_type && state->twisted_timer && state->task_done &&
+            state->task_failed && state->task_waits)
                ? 0
                : -1;
 }
@@ -203,14 +226,19 @@ module_exec(PyObject *module)
 {
     tf_state *state = tf_get_state(module);
     if (intern_names(state) < 0 || import_twisted(state) < 0 ||
-        import_loopingcall_helpers(state) < 0) {
+        import_loopingcall_helpers(state) < 0 ||
+        import_cooperator_helpers(state) < 0) {
         return -1;
     }
     if (add_type(module, &tf_delayedcall_spec, &state->DelayedCallType) < 0 ||
         add_type(module, &tf_clock_spec, &state->ClockType) < 0 ||
         add_type(module, &tf_timerqueue_spec, &state->TimerQueueType) < 0 ||
         add_type(module, &tf_loopingcalltick_spec,
-                 &state->LoopingCallTickType) < 0) {
+                 &state->LoopingCallTickType) < 0 ||
+        add_type(module, &tf_cooperatortick_spec,
+                 &state->CooperatorTickType) < 0 ||
+        add_type(module, &tf_cooperativetaskstep_spec,
+                 &state->CooperativeTaskStepType) < 0) {
         return -1;
     }
     /* Twisted's class attribute, patched by tests: DelayedCall.debug. */
@@ -220,6 +248,11 @@ module_exec(PyObject *module)
     }
     state->clock_seconds_descr =
         PyObject_GetAttr((PyObject *)state->ClockType, state->str_seconds);
+    state->task_step_descr = PyObject_GetAttr(
+        (PyObject *)state->CooperativeTaskStepType, state->str_oneWorkUnit);
+    if (state->task_step_descr == NULL) {
+        return -1;
+    }
     state->clock_rightNow_descr =
         PyObject_GetAttr((PyObject *)state->ClockType, state->str_rightNow);
     if (state->clock_seconds_descr == NULL ||
@@ -244,6 +277,8 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->ClockType);
     Py_VISIT(state->TimerQueueType);
     Py_VISIT(state->LoopingCallTickType);
+    Py_VISIT(state->CooperatorTickType);
+    Py_VISIT(state->CooperativeTaskStepType);
     Py_VISIT(state->AlreadyCalled);
     Py_VISIT(state->AlreadyCancelled);
     Py_VISIT(state->format_stack);
@@ -257,6 +292,12 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->tick_errback);
     Py_VISIT(state->tick_result);
     Py_VISIT(state->tick_raised);
+    Py_VISIT(state->deferred_type);
+    Py_VISIT(state->twisted_timer);
+    Py_VISIT(state->task_step_descr);
+    Py_VISIT(state->task_done);
+    Py_VISIT(state->task_failed);
+    Py_VISIT(state->task_waits);
     Py_VISIT(state->str_debug);
     Py_VISIT(state->str_seconds);
     Py_VISIT(state->str_delay);
@@ -273,6 +314,14 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->str_a);
     Py_VISIT(state->str_kw);
     Py_VISIT(state->str_running);
+    Py_VISIT(state->str_iterator);
+    Py_VISIT(state->str_terminationPredicateFactory);
+    Py_VISIT(state->str_MAX_SLICE);
+    Py_VISIT(state->str_oneWorkUnit);
+    Py_VISIT(state->str_tasks);
+    Py_VISIT(state->str_metarator);
+    Py_VISIT(state->str_delayedCall);
+    Py_VISIT(state->str_reschedule);
     return 0;
 }
 
@@ -285,6 +334,8 @@ module_clear(PyObject *module)
     Py_CLEAR(state->ClockType);
     Py_CLEAR(state->TimerQueueType);
     Py_CLEAR(state->LoopingCallTickType);
+    Py_CLEAR(state->CooperatorTickType);
+    Py_CLEAR(state->CooperativeTaskStepType);
     Py_CLEAR(state->AlreadyCalled);
     Py_CLEAR(state->AlreadyCancelled);
     Py_CLEAR(state->format_stack);
@@ -298,6 +349,12 @@ module_clear(PyObject *module)
     Py_CLEAR(state->tick_errback);
     Py_CLEAR(state->tick_result);
     Py_CLEAR(state->tick_raised);
+    Py_CLEAR(state->deferred_type);
+    Py_CLEAR(state->twisted_timer);
+    Py_CLEAR(state->task_step_descr);
+    Py_CLEAR(state->task_done);
+    Py_CLEAR(state->task_failed);
+    Py_CLEAR(state->task_waits);
     Py_CLEAR(state->str_debug);
     Py_CLEAR(state->str_seconds);
     Py_CLEAR(state->str_delay);
@@ -314,6 +371,14 @@ module_clear(PyObject *module)
     Py_CLEAR(state->str_a);
     Py_CLEAR(state->str_kw);
     Py_CLEAR(state->str_running);
+    Py_CLEAR(state->str_iterator);
+    Py_CLEAR(state->str_terminationPredicateFactory);
+    Py_CLEAR(state->str_MAX_SLICE);
+    Py_CLEAR(state->str_oneWorkUnit);
+    Py_CLEAR(state->str_tasks);
+    Py_CLEAR(state->str_metarator);
+    Py_CLEAR(state->str_delayedCall);
+    Py_CLEAR(state->str_reschedule);
     return 0;
 }
 

@@ -21,6 +21,8 @@ typedef struct {
     PyTypeObject *ClockType;
     PyTypeObject *TimerQueueType;
     PyTypeObject *LoopingCallTickType;
+    PyTypeObject *CooperatorTickType;
+    PyTypeObject *CooperativeTaskStepType;
 
     /* Twisted and stdlib objects. */
     PyObject *AlreadyCalled;       /* twisted.internet.error.AlreadyCalled */
@@ -36,6 +38,12 @@ typedef struct {
     PyObject *tick_errback;
     PyObject *tick_result;
     PyObject *tick_raised;
+    PyObject *deferred_type;       /* Deferred */
+    PyObject *twisted_timer;       /* twisted.internet.task._Timer */
+    PyObject *task_step_descr;     /* our CooperativeTaskStep._oneWorkUnit */
+    PyObject *task_done;           /* twisted_fast._cooperator helpers */
+    PyObject *task_failed;
+    PyObject *task_waits;
 
     /* Interned names. */
     PyObject *str_debug;
@@ -54,6 +62,14 @@ typedef struct {
     PyObject *str_a;
     PyObject *str_kw;
     PyObject *str_running;
+    PyObject *str_iterator;
+    PyObject *str_terminationPredicateFactory;
+    PyObject *str_MAX_SLICE;
+    PyObject *str_oneWorkUnit;
+    PyObject *str_tasks;
+    PyObject *str_metarator;
+    PyObject *str_delayedCall;
+    PyObject *str_reschedule;
 
     /* Every live timer owner (a list threaded through the owners), walked
      * by the GC callback; see timerowner.c.  Not a reference. */
@@ -115,5 +131,7 @@ extern PyType_Spec tf_delayedcall_spec;
 extern PyType_Spec tf_clock_spec;
 extern PyType_Spec tf_timerqueue_spec;
 extern PyType_Spec tf_loopingcalltick_spec;
+extern PyType_Spec tf_cooperatortick_spec;
+extern PyType_Spec tf_cooperativetaskstep_spec;
 
 #endif /* TF_STATE_H */

@@ -14,11 +14,13 @@ from __future__ import annotations
 import os
 import platform
 from types import ModuleType
+from typing import Any
 
 from zope.interface import classImplements
 
 from twisted.internet import base as _base
 from twisted.internet import task as _task
+from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
 
 #: Twisted's own classes, captured before L{twisted_fast.install} patches
@@ -26,6 +28,8 @@ from twisted.internet.interfaces import IDelayedCall, IReactorTime
 TwistedClock = _task.Clock
 TwistedDelayedCall = _base.DelayedCall
 TwistedLoopingCall = _task.LoopingCall
+TwistedCooperator = _task.Cooperator
+TwistedCooperativeTask = _task.CooperativeTask
 
 
 def _extensionsDisabled() -> bool:
@@ -60,6 +64,31 @@ if speedups is not None:
         __doc__ = TwistedLoopingCall.__doc__
 
     LoopingCall.__module__ = "twisted_fast.task"
+
+    class CooperativeTask(  # type: ignore[misc,no-redef]
+        speedups.CooperativeTaskStep, TwistedCooperativeTask  # type: ignore[name-defined]
+    ):
+        __doc__ = TwistedCooperativeTask.__doc__
+
+    class Cooperator(speedups.CooperatorTick, TwistedCooperator):  # type: ignore[misc,name-defined]
+        __doc__ = TwistedCooperator.__doc__
+
+        # Twisted's two methods, making our CooperativeTask (Twisted's name
+        # the module-level class, which install() may not have replaced).
+        def coiterate(self, iterator: Any, doneDeferred: Any = None) -> Any:
+            if doneDeferred is None:
+                doneDeferred = Deferred()
+            whenDone = CooperativeTask(iterator, self).whenDone()
+            whenDone.chainDeferred(doneDeferred)
+            return doneDeferred
+
+        def cooperate(self, iterator: Any) -> Any:
+            return CooperativeTask(iterator, self)
+
+    for _fast in (LoopingCall, CooperativeTask, Cooperator):
+        _fast.__module__ = "twisted_fast.task"
+    Cooperator.coiterate.__doc__ = TwistedCooperator.coiterate.__doc__
+    Cooperator.cooperate.__doc__ = TwistedCooperator.cooperate.__doc__
     classImplements(DelayedCall, IDelayedCall)
     classImplements(Clock, IReactorTime)
 else:
@@ -67,3 +96,5 @@ else:
     DelayedCall = TwistedDelayedCall
     TimerQueue = None
     LoopingCall = TwistedLoopingCall
+    Cooperator = TwistedCooperator
+    CooperativeTask = TwistedCooperativeTask

@@ -27,9 +27,14 @@ def _replacements() -> list[tuple[str, str, Any]]:
     """
     if not _compat.ACCELERATED:
         return []
+    from twisted_fast import task as fastTask
+
     patches: list[tuple[str, str, Any]] = [
         ("twisted.internet.task", "Clock", _compat.Clock),
         ("twisted.internet.task", "LoopingCall", _compat.LoopingCall),
+        ("twisted.internet.task", "Cooperator", _compat.Cooperator),
+        ("twisted.internet.task", "CooperativeTask", _compat.CooperativeTask),
+        ("twisted.internet.task", "_theCooperator", fastTask._theCooperator),
         ("twisted.internet.base", "DelayedCall", _compat.DelayedCall),
     ]
     memoryReactorClock = _fastMemoryReactorClock()

@@ -2,15 +2,20 @@
 Drop-in replacement for L{twisted.internet.task}.
 
 Every public name of C{twisted.internet.task} is here.  The scheduling classes
-(C{Clock}, C{LoopingCall}) come from the C extension when it is in use (see L{twisted_fast.ACCELERATED});
+(C{Clock}, C{LoopingCall}, C{Cooperator}, C{CooperativeTask}, and
+C{cooperate}/C{coiterate} over their own default cooperator) come from the C
+extension when it is in use (see L{twisted_fast.ACCELERATED});
 everything else, including the exception classes, is the very same object as
 Twisted's, so C{except task.SchedulerStopped} keeps working whichever module
 the name was imported from.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
+from twisted.internet.defer import Deferred
 from twisted.internet.task import (
-    CooperativeTask,
-    Cooperator,
     NotPaused,
     SchedulerError,
     SchedulerStopped,
@@ -18,13 +23,33 @@ from twisted.internet.task import (
     TaskFailed,
     TaskFinished,
     TaskStopped,
-    coiterate,
-    cooperate,
     deferLater,
     react,
 )
 
-from twisted_fast._compat import Clock, LoopingCall
+from twisted_fast._compat import Clock, CooperativeTask, Cooperator, LoopingCall
+
+#: The default cooperator of L{cooperate} and L{coiterate}; L{twisted_fast.install}
+#: makes it C{twisted.internet.task._theCooperator} too.
+_theCooperator = Cooperator()
+
+
+def coiterate(iterator: Any) -> Deferred[Any]:
+    """
+    Cooperatively iterate over the given iterator, dividing runtime between it
+    and all other iterators which have been passed to this function and not
+    yet exhausted; as L{twisted.internet.task.coiterate}.
+    """
+    return _theCooperator.coiterate(iterator)
+
+
+def cooperate(iterator: Any) -> CooperativeTask:
+    """
+    Start running the given iterator as a long-running cooperative task, by
+    calling next() on it as a periodic timed event; as
+    L{twisted.internet.task.cooperate}.
+    """
+    return _theCooperator.cooperate(iterator)
 
 __all__ = [
     "Clock",

@@ -1,0 +1,376 @@
+/*
+ * cooperator.c: the per-step half of Twisted's Cooperator in C.
+ *
+ * Mirrors: twisted/internet/task.py, Cooperator._tick and
+ * _tasksWhileNotStopped, CooperativeTask._oneWorkUnit, and _Timer.
+ * twisted_fast.task lists these types before Twisted's own Cooperator and
+ * CooperativeTask, so every other method (start, stop, pause, resume,
+ * whenDone, _completeWith, _reschedule...) is Twisted's code, running on
+ * the same instance attributes (_tasks, _metarator, _delayedCall,
+ * _iterator, _pauseCount...), which Twisted's tests and twisted.web touch.
+ * Owns: nothing but the instance dicts.
+ *
+ * A tick walks the live iterator over the task list (_metarator) exactly
+ * as Twisted's generator does, one work unit per task, until the
+ * termination predicate says stop.  The default predicate (_Timer: a
+ * 10 ms wall-clock slice) runs in C.  A work unit calls next() on the
+ * task's iterator; finishing, failing or yielding a Deferred goes through
+ * Twisted's own code (twisted_fast/_cooperator.py).
+ *
+ * Calls into Python: the iterators, predicates, scheduler and everything a
+ * task's completion runs; attributes are read afresh after each.
+ */
+#include "state.h"
+
+#include <time.h>
+
+#include "structmember.h"
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *dict;
+    PyObject *weakreflist;
+} CooperatorPartObject;
+
+#define CooperatorPart_CAST(op) ((CooperatorPartObject *)(op))
+
+static tf_state *
+state_of(PyObject *self)
+{
+    return tf_get_state_by_type(Py_TYPE(self));
+}
+
+/* --- a work unit -------------------------------------------------------------- */
+
+/* next(iterator), as the builtin: a TypeError for a non-iterator.  NULL
+ * with no exception set means StopIteration. */
+static PyObject *
+next_of(PyObject *iterator)
+{
+    if (!PyIter_Check(iterator)) {
+        PyErr_Format(PyExc_TypeError, "'%.200s' object is not an iterator",
+                     Py_TYPE(iterator)->tp_name);
+        return NULL;
+    }
+    return PyIter_Next(iterator);
+}
+
+/* The exception being raised, as one object (3.12 has this built in). */
+static PyObject *
+take_exception(void)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    return PyErr_GetRaisedException();
+#else
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    PyErr_NormalizeException(&type, &value, &traceback);
+    if (traceback != NULL && value != NULL) {
+        PyException_SetTraceback(value, traceback);
+    }
+    Py_XDECREF(type);
+    Py_XDECREF(traceback);
+    return value;
+#endif
+}
+
+/* helper(task, x) from twisted_fast._cooperator; steals x. */
+static int
+call_helper(PyObject *helper, PyObject *task, PyObject *x)
+{
+    PyObject *result = PyObject_CallFunctionObjArgs(helper, task, x, NULL);
+    Py_XDECREF(x);
+    Py_XDECREF(result);
+    return result ? 0 : -1;
+}
+
+/* CooperativeTask._oneWorkUnit: 0, or -1 with an exception. */
+static int
+one_work_unit(tf_state *state, PyObject *task)
+{
+    PyObject *iterator = PyObject_GetAttr(task, state->str_iterator);
+    if (iterator == NULL) {
+        return -1;
+    }
+    PyObject *result = next_of(iterator);
+    if (result == NULL) {
+        if (!PyErr_Occurred()) {
+            /* StopIteration: _completeWith(TaskDone(), self._iterator). */
+            return call_helper(state->task_done, task, iterator);
+        }
+        Py_DECREF(iterator);
+        PyObject *exception = take_exception();
+        return exception ? call_helper(state->task_failed, task, exception)
+                         : -1;
+    }
+    Py_DECREF(iterator);
+    int deferred = PyObject_IsInstance(result, state->deferred_type);
+    if (deferred <= 0) {
+        Py_DECREF(result);
+        return deferred;
+    }
+    return call_helper(state->task_waits, task, result);
+}
+
+PyDoc_STRVAR(taskstep_oneWorkUnit_doc,
+"_oneWorkUnit(self) -> None\n--\n\n"
+"Advance the task's iterator one step, as Twisted's CooperativeTask does.");
+
+static PyObject *
+taskstep_oneWorkUnit(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    tf_state *state = state_of(self);
+    if (state == NULL || one_work_unit(state, self) < 0) {
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* --- the termination predicate ---------------------------------------------- */
+
+/* time.time() (see timerqueue.c's twin). */
+static int
+wall_clock(double *now)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0) {
+        PyErr_SetFromErrno(PyExc_OSError);
+        return -1;
+    }
+    int64_t ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    *now = ns % 1000000000 == 0 ? (double)(ns / 1000000000) : (double)ns / 1e9;
+    return 0;
+}
+
+/* The predicate of one tick: _Timer's in C when the factory is Twisted's
+ * _Timer itself (same clock, same MAX_SLICE), else what the factory made. */
+typedef struct {
+    PyObject *predicate; /* NULL: the C timer */
+    double end;
+} terminator;
+
+static int
+terminator_start(tf_state *state, PyObject *cooperator, terminator *t)
+{
+    PyObject *factory =
+        PyObject_GetAttr(cooperator, state->str_terminationPredicateFactory);
+    if (factory == NULL) {
+        return -1;
+    }
+    t->predicate = NULL;
+    t->end = 0.0;
+    if (factory == state->twisted_timer) {
+        PyObject *max_slice = PyObject_GetAttr(factory, state->str_MAX_SLICE);
+        double slice = max_slice ? PyFloat_AsDouble(max_slice) : -1.0;
+        Py_XDECREF(max_slice);
+        Py_DECREF(factory);
+        if (PyErr_Occurred() || wall_clock(&t->end) < 0) {
+            return -1;
+        }
+        t->end += slice;
+        return 0;
+    }
+    t->predicate = PyObject_CallNoArgs(factory);
+    Py_DECREF(factory);
+    return t->predicate ? 0 : -1;
+}
+
+/* 1 when the slice is over, 0 when not, -1 with an exception. */
+static int
+terminator_done(terminator *t)
+{
+    if (t->predicate == NULL) {
+        double now;
+        if (wall_clock(&now) < 0) {
+            return -1;
+        }
+        return now >= t->end;
+    }
+    PyObject *result = PyObject_CallNoArgs(t->predicate);
+    if (result == NULL) {
+        return -1;
+    }
+    int done = PyObject_IsTrue(result);
+    Py_DECREF(result);
+    return done;
+}
+
+/* --- a tick ------------------------------------------------------------------- */
+
+/* One work unit of task: in C when it is one of ours that does not
+ * override _oneWorkUnit, else through the method. */
+static int
+work_on(tf_state *state, PyObject *task)
+{
+    if (PyObject_TypeCheck(task, state->CooperativeTaskStepType)) {
+        PyObject *method = PyObject_GetAttr((PyObject *)Py_TYPE(task),
+                                            state->str_oneWorkUnit);
+        if (method == NULL) {
+            return -1;
+        }
+        Py_DECREF(method); /* the type holds it; only identity matters */
+        if (method == state->task_step_descr) {
+            return one_work_unit(state, task);
+        }
+    }
+    PyObject *result =
+        PyObject_CallMethodNoArgs(task, state->str_oneWorkUnit);
+    Py_XDECREF(result);
+    return result ? 0 : -1;
+}
+
+/* Is self._tasks non-empty? */
+static int
+has_tasks(tf_state *state, PyObject *self)
+{
+    PyObject *tasks = PyObject_GetAttr(self, state->str_tasks);
+    int truth = tasks ? PyObject_IsTrue(tasks) : -1;
+    Py_XDECREF(tasks);
+    return truth;
+}
+
+/* Twisted's _tasksWhileNotStopped consumed by _tick: 1 when the predicate
+ * ended the slice or the tasks ran out, -1 with an exception. */
+static int
+run_slice(tf_state *state, PyObject *self, terminator *t)
+{
+    int more;
+    while ((more = has_tasks(state, self)) > 0) {
+        /* for t in self._metarator: the iterator is read once per pass. */
+        PyObject *metarator = PyObject_GetAttr(self, state->str_metarator);
+        PyObject *task;
+        while (metarator != NULL && (task = next_of(metarator)) != NULL) {
+            int result = work_on(state, task);
+            Py_DECREF(task);
+            int done = result < 0 ? -1 : terminator_done(t);
+            if (done != 0) {
+                Py_DECREF(metarator);
+                return done;
+            }
+        }
+        Py_XDECREF(metarator);
+        if (PyErr_Occurred()) {
+            return -1;
+        }
+        /* self._metarator = iter(self._tasks) */
+        PyObject *tasks = PyObject_GetAttr(self, state->str_tasks);
+        PyObject *fresh = tasks ? PyObject_GetIter(tasks) : NULL;
+        Py_XDECREF(tasks);
+        if (fresh == NULL ||
+            PyObject_SetAttr(self, state->str_metarator, fresh) < 0) {
+            Py_XDECREF(fresh);
+            return -1;
+        }
+        Py_DECREF(fresh);
+    }
+    return more < 0 ? -1 : 1;
+}
+
+PyDoc_STRVAR(coopstep_tick_doc,
+"_tick(self) -> None\n--\n\n"
+"Run one time slice of work units across the tasks, round-robin, then\n"
+"reschedule; as Twisted's Cooperator._tick.");
+
+static PyObject *
+coopstep_tick(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    tf_state *state = state_of(self);
+    if (state == NULL ||
+        PyObject_SetAttr(self, state->str_delayedCall, Py_None) < 0) {
+        return NULL;
+    }
+    terminator t = {NULL, 0.0};
+    if (terminator_start(state, self, &t) < 0) {
+        return NULL;
+    }
+    int result = run_slice(state, self, &t);
+    Py_XDECREF(t.predicate);
+    if (result < 0) {
+        return NULL;
+    }
+    return PyObject_CallMethodNoArgs(self, state->str_reschedule);
+}
+
+/* --- types -------------------------------------------------------------------- */
+
+static int
+part_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(CooperatorPart_CAST(op)->dict);
+    return 0;
+}
+
+static int
+part_clear(PyObject *op)
+{
+    Py_CLEAR(CooperatorPart_CAST(op)->dict);
+    return 0;
+}
+
+static void
+part_dealloc(PyObject *op)
+{
+    PyTypeObject *type = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    if (CooperatorPart_CAST(op)->weakreflist != NULL) {
+        PyObject_ClearWeakRefs(op);
+    }
+    (void)part_clear(op);
+    type->tp_free(op);
+    Py_DECREF(type);
+}
+
+static PyMemberDef part_members[] = {
+    {"__dictoffset__", T_PYSSIZET, offsetof(CooperatorPartObject, dict),
+     READONLY},
+    {"__weaklistoffset__", T_PYSSIZET,
+     offsetof(CooperatorPartObject, weakreflist), READONLY},
+    {NULL},
+};
+
+static PyMethodDef coopstep_methods[] = {
+    {"_tick", coopstep_tick, METH_NOARGS, coopstep_tick_doc},
+    {NULL},
+};
+
+static PyMethodDef taskstep_methods[] = {
+    {"_oneWorkUnit", taskstep_oneWorkUnit, METH_NOARGS,
+     taskstep_oneWorkUnit_doc},
+    {NULL},
+};
+
+#define TF_PART_SLOTS(methods, doc)                                          \
+    {Py_tp_doc, (void *)(doc)}, {Py_tp_new, PyType_GenericNew},              \
+        {Py_tp_dealloc, part_dealloc}, {Py_tp_traverse, part_traverse},      \
+        {Py_tp_clear, part_clear}, {Py_tp_methods, (methods)},               \
+        {Py_tp_members, part_members},                                       \
+    {                                                                        \
+        0, NULL                                                              \
+    }
+
+static PyType_Slot coopstep_slots[] = {
+    TF_PART_SLOTS(coopstep_methods,
+                  "The per-tick half of Cooperator in C; use "
+                  "twisted_fast.task.Cooperator."),
+};
+
+static PyType_Slot taskstep_slots[] = {
+    TF_PART_SLOTS(taskstep_methods,
+                  "The per-step half of CooperativeTask in C; use "
+                  "twisted_fast.task.CooperativeTask."),
+};
+
+PyType_Spec tf_cooperatortick_spec = {
+    .name = "twisted_fast._speedups.CooperatorTick",
+    .basicsize = sizeof(CooperatorPartObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .slots = coopstep_slots,
+};
+
+PyType_Spec tf_cooperativetaskstep_spec = {
+    .name = "twisted_fast._speedups.CooperativeTaskStep",
+    .basicsize = sizeof(CooperatorPartObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
+    .slots = taskstep_slots,
+};
