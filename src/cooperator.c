@@ -84,6 +84,28 @@ call_helper(PyObject *helper, PyObject *task, PyObject *x)
     return result ? 0 : -1;
 }
 
+/*
+ * isinstance(result, Deferred).  Deferred is an ABC (it derives from
+ * typing.Awaitable), whose isinstance costs more than a whole step: answer
+ * at once for None and the builtin types iterators commonly yield, which
+ * are not Deferreds (nobody registers them as virtual subclasses of it).
+ */
+static int
+is_deferred(tf_state *state, PyObject *result)
+{
+    PyTypeObject *type = Py_TYPE(result);
+    if (result == Py_None || type == &PyLong_Type || type == &PyFloat_Type ||
+        type == &PyUnicode_Type || type == &PyBytes_Type ||
+        type == &PyTuple_Type || type == &PyList_Type || type == &PyDict_Type ||
+        type == &PyBool_Type) {
+        return 0;
+    }
+    if (PyType_IsSubtype(type, (PyTypeObject *)state->deferred_type)) {
+        return 1;
+    }
+    return PyObject_IsInstance(result, state->deferred_type);
+}
+
 /* CooperativeTask._oneWorkUnit: 0, or -1 with an exception. */
 static int
 one_work_unit(tf_state *state, PyObject *task)
@@ -104,7 +126,7 @@ one_work_unit(tf_state *state, PyObject *task)
                          : -1;
     }
     Py_DECREF(iterator);
-    int deferred = PyObject_IsInstance(result, state->deferred_type);
+    int deferred = is_deferred(state, result);
     if (deferred <= 0) {
         Py_DECREF(result);
         return deferred;
@@ -202,6 +224,10 @@ terminator_done(terminator *t)
 static int
 work_on(tf_state *state, PyObject *task)
 {
+    /* twisted_fast.task.CooperativeTask itself: no override to look for. */
+    if ((PyObject *)Py_TYPE(task) == state->fast_task_class) {
+        return one_work_unit(state, task);
+    }
     if (PyObject_TypeCheck(task, state->CooperativeTaskStepType)) {
         PyObject *method = PyObject_GetAttr((PyObject *)Py_TYPE(task),
                                             state->str_oneWorkUnit);
@@ -289,6 +315,23 @@ coopstep_tick(PyObject *self, PyObject *Py_UNUSED(ignored))
         return NULL;
     }
     return PyObject_CallMethodNoArgs(self, state->str_reschedule);
+}
+
+/* --- registration ------------------------------------------------------------- */
+
+PyObject *
+tf_register_task_class(PyObject *module, PyObject *cls)
+{
+    tf_state *state = tf_get_state(module);
+    if (!PyType_Check(cls) ||
+        !PyType_IsSubtype((PyTypeObject *)cls, state->CooperativeTaskStepType)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "_register_task_class() takes a CooperativeTaskStep "
+                        "subclass");
+        return NULL;
+    }
+    Py_XSETREF(state->fast_task_class, Py_NewRef(cls));
+    Py_RETURN_NONE;
 }
 
 /* --- types -------------------------------------------------------------------- */

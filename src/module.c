@@ -54,7 +54,17 @@ PyDoc_STRVAR(gc_callback_doc,
 "Installed in gc.callbacks: before each full collection, make the GC track\n"
 "exactly the pending calls that something besides their clock holds.");
 
+/* cooperator.c */
+PyObject *tf_register_task_class(PyObject *module, PyObject *cls);
+
+PyDoc_STRVAR(register_task_class_doc,
+"_register_task_class(cls) -> None\n--\n\n"
+"Tell the C tick which CooperativeTask class runs its work units in C\n"
+"without looking for an override (twisted_fast._compat calls it once).");
+
 static PyMethodDef module_methods[] = {
+    {"_register_task_class", tf_register_task_class, METH_O,
+     register_task_class_doc},
     {"_gc_callback", (PyCFunction)(void (*)(void))tf_owner_gc_callback,
      METH_FASTCALL, gc_callback_doc},
     {"_check_heap", check_heap, METH_O, check_heap_doc},
@@ -298,6 +308,7 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->task_done);
     Py_VISIT(state->task_failed);
     Py_VISIT(state->task_waits);
+    Py_VISIT(state->fast_task_class);
     Py_VISIT(state->str_debug);
     Py_VISIT(state->str_seconds);
     Py_VISIT(state->str_delay);
@@ -355,6 +366,7 @@ module_clear(PyObject *module)
     Py_CLEAR(state->task_done);
     Py_CLEAR(state->task_failed);
     Py_CLEAR(state->task_waits);
+    Py_CLEAR(state->fast_task_class);
     Py_CLEAR(state->str_debug);
     Py_CLEAR(state->str_seconds);
     Py_CLEAR(state->str_delay);

@@ -44,6 +44,7 @@ typedef struct {
     PyObject *task_done;           /* twisted_fast._cooperator helpers */
     PyObject *task_failed;
     PyObject *task_waits;
+    PyObject *fast_task_class;     /* twisted_fast.task.CooperativeTask */
 
     /* Interned names. */
     PyObject *str_debug;

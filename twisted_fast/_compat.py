@@ -70,6 +70,8 @@ if speedups is not None:
     ):
         __doc__ = TwistedCooperativeTask.__doc__
 
+    speedups._register_task_class(CooperativeTask)
+
     class Cooperator(speedups.CooperatorTick, TwistedCooperator):  # type: ignore[misc,name-defined]
         __doc__ = TwistedCooperator.__doc__
 
