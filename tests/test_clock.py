@@ -1473,6 +1473,9 @@ class TestInstall:
         assert twisted_fast.installed() is True
         assert task.Clock is installation.Clock
         assert task.LoopingCall is installation.LoopingCall
+        assert task.Cooperator is installation.Cooperator
+        assert task.CooperativeTask is installation.CooperativeTask
+        assert task._theCooperator is fastTask._theCooperator
         assert base.DelayedCall is installation.DelayedCall
         assert issubclass(testing.MemoryReactorClock, installation.Clock)
         clock = task.Clock()
@@ -1494,6 +1497,9 @@ class TestInstall:
         assert twisted_fast.installed() is False
         assert task.Clock is _compat.TwistedClock
         assert task.LoopingCall is _compat.TwistedLoopingCall
+        assert task.Cooperator is _compat.TwistedCooperator
+        assert task.CooperativeTask is _compat.TwistedCooperativeTask
+        assert task._theCooperator is not fastTask._theCooperator
         assert base.DelayedCall is _compat.TwistedDelayedCall
         assert testing.MemoryReactorClock is originalMRC
 
@@ -1518,16 +1524,29 @@ class TestInstall:
 
     def test_fastTaskModule(self, installation: Any) -> None:
         """
-        C{twisted_fast.task.Clock} and C{LoopingCall} are the fast classes,
-        whether installed or not (the fast LoopingCall is a subclass of
-        Twisted's); names not accelerated are Twisted's own objects.
+        C{twisted_fast.task.Clock}, C{LoopingCall}, C{Cooperator} and
+        C{CooperativeTask} are the fast classes, whether installed or not
+        (the last three subclass Twisted's); the exception classes and the
+        names not accelerated are Twisted's own objects.
         """
         assert fastTask.Clock is installation.Clock
-        assert fastTask.LoopingCall is installation.LoopingCall
-        assert issubclass(fastTask.LoopingCall, _compat.TwistedLoopingCall)
-        assert fastTask.LoopingCall is not _compat.TwistedLoopingCall
-        assert fastTask.Cooperator is task.Cooperator
-        assert fastTask.SchedulerStopped is task.SchedulerStopped
+        pairs = [
+            (fastTask.LoopingCall, installation.LoopingCall, _compat.TwistedLoopingCall),
+            (fastTask.Cooperator, installation.Cooperator, _compat.TwistedCooperator),
+            (
+                fastTask.CooperativeTask,
+                installation.CooperativeTask,
+                _compat.TwistedCooperativeTask,
+            ),
+        ]
+        for fast, expected, twisted in pairs:
+            assert fast is expected
+            assert issubclass(fast, twisted) and fast is not twisted
+        assert isinstance(fastTask._theCooperator, fastTask.Cooperator)
+        for name in ("SchedulerStopped", "TaskDone", "TaskFailed", "NotPaused"):
+            assert getattr(fastTask, name) is getattr(task, name)
+        assert fastTask.deferLater is task.deferLater
+        assert fastTask.react is task.react
 
 
 @pytest.mark.skipif(_compat.ACCELERATED, reason="only in fallback mode")
