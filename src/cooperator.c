@@ -20,19 +20,7 @@
  * Calls into Python: the iterators, predicates, scheduler and everything a
  * task's completion runs; attributes are read afresh after each.
  */
-#include "state.h"
-
-#include <time.h>
-
-#include "structmember.h"
-
-typedef struct {
-    PyObject_HEAD
-    PyObject *dict;
-    PyObject *weakreflist;
-} CooperatorPartObject;
-
-#define CooperatorPart_CAST(op) ((CooperatorPartObject *)(op))
+#include "util.h"
 
 static tf_state *
 state_of(PyObject *self)
@@ -53,25 +41,6 @@ next_of(PyObject *iterator)
         return NULL;
     }
     return PyIter_Next(iterator);
-}
-
-/* The exception being raised, as one object (3.12 has this built in). */
-static PyObject *
-take_exception(void)
-{
-#if PY_VERSION_HEX >= 0x030C0000
-    return PyErr_GetRaisedException();
-#else
-    PyObject *type, *value, *traceback;
-    PyErr_Fetch(&type, &value, &traceback);
-    PyErr_NormalizeException(&type, &value, &traceback);
-    if (traceback != NULL && value != NULL) {
-        PyException_SetTraceback(value, traceback);
-    }
-    Py_XDECREF(type);
-    Py_XDECREF(traceback);
-    return value;
-#endif
 }
 
 /* helper(task, x) from twisted_fast._cooperator; steals x. */
@@ -121,7 +90,7 @@ one_work_unit(tf_state *state, PyObject *task)
             return call_helper(state->task_done, task, iterator);
         }
         Py_DECREF(iterator);
-        PyObject *exception = take_exception();
+        PyObject *exception = tf_take_exception();
         return exception ? call_helper(state->task_failed, task, exception)
                          : -1;
     }
@@ -150,20 +119,6 @@ taskstep_oneWorkUnit(PyObject *self, PyObject *Py_UNUSED(ignored))
 
 /* --- the termination predicate ---------------------------------------------- */
 
-/* time.time() (see timerqueue.c's twin). */
-static int
-wall_clock(double *now)
-{
-    struct timespec ts;
-    if (clock_gettime(CLOCK_REALTIME, &ts) != 0) {
-        PyErr_SetFromErrno(PyExc_OSError);
-        return -1;
-    }
-    int64_t ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-    *now = ns % 1000000000 == 0 ? (double)(ns / 1000000000) : (double)ns / 1e9;
-    return 0;
-}
-
 /* The predicate of one tick: _Timer's in C when the factory is Twisted's
  * _Timer itself (same clock, same MAX_SLICE), else what the factory made. */
 typedef struct {
@@ -186,7 +141,7 @@ terminator_start(tf_state *state, PyObject *cooperator, terminator *t)
         double slice = max_slice ? PyFloat_AsDouble(max_slice) : -1.0;
         Py_XDECREF(max_slice);
         Py_DECREF(factory);
-        if (PyErr_Occurred() || wall_clock(&t->end) < 0) {
+        if (PyErr_Occurred() || tf_wall_clock(&t->end) < 0) {
             return -1;
         }
         t->end += slice;
@@ -203,7 +158,7 @@ terminator_done(terminator *t)
 {
     if (t->predicate == NULL) {
         double now;
-        if (wall_clock(&now) < 0) {
+        if (tf_wall_clock(&now) < 0) {
             return -1;
         }
         return now >= t->end;
@@ -336,42 +291,6 @@ tf_register_task_class(PyObject *module, PyObject *cls)
 
 /* --- types -------------------------------------------------------------------- */
 
-static int
-part_traverse(PyObject *op, visitproc visit, void *arg)
-{
-    Py_VISIT(Py_TYPE(op));
-    Py_VISIT(CooperatorPart_CAST(op)->dict);
-    return 0;
-}
-
-static int
-part_clear(PyObject *op)
-{
-    Py_CLEAR(CooperatorPart_CAST(op)->dict);
-    return 0;
-}
-
-static void
-part_dealloc(PyObject *op)
-{
-    PyTypeObject *type = Py_TYPE(op);
-    PyObject_GC_UnTrack(op);
-    if (CooperatorPart_CAST(op)->weakreflist != NULL) {
-        PyObject_ClearWeakRefs(op);
-    }
-    (void)part_clear(op);
-    type->tp_free(op);
-    Py_DECREF(type);
-}
-
-static PyMemberDef part_members[] = {
-    {"__dictoffset__", T_PYSSIZET, offsetof(CooperatorPartObject, dict),
-     READONLY},
-    {"__weaklistoffset__", T_PYSSIZET,
-     offsetof(CooperatorPartObject, weakreflist), READONLY},
-    {NULL},
-};
-
 static PyMethodDef coopstep_methods[] = {
     {"_tick", coopstep_tick, METH_NOARGS, coopstep_tick_doc},
     {NULL},
@@ -383,37 +302,32 @@ static PyMethodDef taskstep_methods[] = {
     {NULL},
 };
 
-#define TF_PART_SLOTS(methods, doc)                                          \
-    {Py_tp_doc, (void *)(doc)}, {Py_tp_new, PyType_GenericNew},              \
-        {Py_tp_dealloc, part_dealloc}, {Py_tp_traverse, part_traverse},      \
-        {Py_tp_clear, part_clear}, {Py_tp_methods, (methods)},               \
-        {Py_tp_members, part_members},                                       \
-    {                                                                        \
-        0, NULL                                                              \
-    }
-
 static PyType_Slot coopstep_slots[] = {
-    TF_PART_SLOTS(coopstep_methods,
-                  "The per-tick half of Cooperator in C; use "
-                  "twisted_fast.task.Cooperator."),
+    TF_ATTROBJECT_SLOTS,
+    {Py_tp_doc, (void *)"The per-tick half of Cooperator in C; use "
+                        "twisted_fast.task.Cooperator."},
+    {Py_tp_methods, coopstep_methods},
+    {0, NULL},
 };
 
 static PyType_Slot taskstep_slots[] = {
-    TF_PART_SLOTS(taskstep_methods,
-                  "The per-step half of CooperativeTask in C; use "
-                  "twisted_fast.task.CooperativeTask."),
+    TF_ATTROBJECT_SLOTS,
+    {Py_tp_doc, (void *)"The per-step half of CooperativeTask in C; use "
+                        "twisted_fast.task.CooperativeTask."},
+    {Py_tp_methods, taskstep_methods},
+    {0, NULL},
 };
 
 PyType_Spec tf_cooperatortick_spec = {
     .name = "twisted_fast._speedups.CooperatorTick",
-    .basicsize = sizeof(CooperatorPartObject),
+    .basicsize = sizeof(AttrObject),
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .slots = coopstep_slots,
 };
 
 PyType_Spec tf_cooperativetaskstep_spec = {
     .name = "twisted_fast._speedups.CooperativeTaskStep",
-    .basicsize = sizeof(CooperatorPartObject),
+    .basicsize = sizeof(AttrObject),
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .slots = taskstep_slots,
 };

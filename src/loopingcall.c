@@ -20,19 +20,9 @@
  * access on the instance, and the slow-path helpers.  Nothing is cached
  * across them.
  */
-#include "state.h"
+#include "util.h"
 
 #include <math.h>
-
-#include "structmember.h"
-
-typedef struct {
-    PyObject_HEAD
-    PyObject *dict;
-    PyObject *weakreflist;
-} LoopingCallTickObject;
-
-#define LoopingCallTick_CAST(op) ((LoopingCallTickObject *)(op))
 
 PyDoc_STRVAR(loopingcalltick_doc,
 "The per-tick half of LoopingCall in C: __call__ and _scheduleFrom.  Use\n"
@@ -216,25 +206,6 @@ call_function(tf_state *state, PyObject *self)
     return result;
 }
 
-/* The exception being raised, as one object (3.12 has this built in). */
-static PyObject *
-take_exception(void)
-{
-#if PY_VERSION_HEX >= 0x030C0000
-    return PyErr_GetRaisedException();
-#else
-    PyObject *type, *value, *traceback;
-    PyErr_Fetch(&type, &value, &traceback);
-    PyErr_NormalizeException(&type, &value, &traceback);
-    if (traceback != NULL && value != NULL) {
-        PyException_SetTraceback(value, traceback);
-    }
-    Py_XDECREF(type);
-    Py_XDECREF(traceback);
-    return value;
-#endif
-}
-
 /* Hand the tick to a Python helper of twisted_fast.task: helper(self, x). */
 static PyObject *
 slow_path(PyObject *helper, PyObject *self, PyObject *x)
@@ -274,7 +245,7 @@ after_plain_result(tf_state *state, PyObject *self, PyObject *result)
         return done;
     }
     /* In Twisted cb runs inside the Deferred: its exception goes to eb. */
-    PyObject *exception = take_exception();
+    PyObject *exception = tf_take_exception();
     return exception ? slow_path(state->tick_errback, self, exception) : NULL;
 }
 
@@ -291,7 +262,7 @@ loopingcalltick_call(PyObject *self, PyObject *args, PyObject *kwds)
     }
     PyObject *result = call_function(state, self);
     if (result == NULL) {
-        PyObject *exception = take_exception();
+        PyObject *exception = tf_take_exception();
         return exception ? slow_path(state->tick_raised, self, exception)
                          : NULL;
     }
@@ -308,42 +279,6 @@ loopingcalltick_call(PyObject *self, PyObject *args, PyObject *kwds)
 
 /* --- type --------------------------------------------------------------------- */
 
-static int
-loopingcalltick_traverse(PyObject *op, visitproc visit, void *arg)
-{
-    Py_VISIT(Py_TYPE(op));
-    Py_VISIT(LoopingCallTick_CAST(op)->dict);
-    return 0;
-}
-
-static int
-loopingcalltick_clear(PyObject *op)
-{
-    Py_CLEAR(LoopingCallTick_CAST(op)->dict);
-    return 0;
-}
-
-static void
-loopingcalltick_dealloc(PyObject *op)
-{
-    PyTypeObject *type = Py_TYPE(op);
-    PyObject_GC_UnTrack(op);
-    if (LoopingCallTick_CAST(op)->weakreflist != NULL) {
-        PyObject_ClearWeakRefs(op);
-    }
-    (void)loopingcalltick_clear(op);
-    type->tp_free(op);
-    Py_DECREF(type);
-}
-
-static PyMemberDef loopingcalltick_members[] = {
-    {"__dictoffset__", T_PYSSIZET, offsetof(LoopingCallTickObject, dict),
-     READONLY},
-    {"__weaklistoffset__", T_PYSSIZET,
-     offsetof(LoopingCallTickObject, weakreflist), READONLY},
-    {NULL},
-};
-
 static PyMethodDef loopingcalltick_methods[] = {
     {"_scheduleFrom", loopingcalltick_scheduleFrom, METH_O,
      loopingcalltick_scheduleFrom_doc},
@@ -351,20 +286,16 @@ static PyMethodDef loopingcalltick_methods[] = {
 };
 
 static PyType_Slot loopingcalltick_slots[] = {
+    TF_ATTROBJECT_SLOTS,
     {Py_tp_doc, (void *)loopingcalltick_doc},
-    {Py_tp_new, PyType_GenericNew},
     {Py_tp_call, loopingcalltick_call},
-    {Py_tp_dealloc, loopingcalltick_dealloc},
-    {Py_tp_traverse, loopingcalltick_traverse},
-    {Py_tp_clear, loopingcalltick_clear},
     {Py_tp_methods, loopingcalltick_methods},
-    {Py_tp_members, loopingcalltick_members},
     {0, NULL},
 };
 
 PyType_Spec tf_loopingcalltick_spec = {
     .name = "twisted_fast._speedups.LoopingCallTick",
-    .basicsize = sizeof(LoopingCallTickObject),
+    .basicsize = sizeof(AttrObject),
     .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE | Py_TPFLAGS_HAVE_GC,
     .slots = loopingcalltick_slots,
 };

@@ -20,8 +20,7 @@
  * The pass re-reads the heap after each of them.
  */
 #include "timerowner.h"
-
-#include <time.h>
+#include "util.h"
 
 #include "structmember.h"
 
@@ -45,20 +44,6 @@ PyDoc_STRVAR(timerqueue_doc,
 
 /* --- time ------------------------------------------------------------------ */
 
-/* time.time(), as the float CPython's time module makes of the same clock. */
-static int
-wall_clock(double *now)
-{
-    struct timespec ts;
-    if (clock_gettime(CLOCK_REALTIME, &ts) != 0) {
-        PyErr_SetFromErrno(PyExc_OSError);
-        return -1;
-    }
-    int64_t ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-    *now = ns % 1000000000 == 0 ? (double)(ns / 1000000000) : (double)ns / 1e9;
-    return 0;
-}
-
 /*
  * reactor.seconds(): ReactorBase's is staticmethod(runtimeSeconds), so the
  * attribute is time.time's twin itself unless the instance or a subclass
@@ -78,7 +63,7 @@ reactor_now(TimerOwnerObject *owner, double *now)
     }
     if (seconds == owner->state->runtime_seconds) {
         Py_DECREF(seconds);
-        return wall_clock(now);
+        return tf_wall_clock(now);
     }
     PyObject *result = PyObject_CallNoArgs(seconds);
     Py_DECREF(seconds);
@@ -201,31 +186,12 @@ timerqueue_timeout(PyObject *op, PyObject *Py_UNUSED(ignored))
 
 /* --- the timed-call pass of runUntilCurrent --------------------------------- */
 
-/* The exception being raised, as one object (3.12 has this built in). */
-static PyObject *
-fetch_exception(void)
-{
-#if PY_VERSION_HEX >= 0x030C0000
-    return PyErr_GetRaisedException();
-#else
-    PyObject *type, *value, *traceback;
-    PyErr_Fetch(&type, &value, &traceback);
-    PyErr_NormalizeException(&type, &value, &traceback);
-    if (traceback != NULL && value != NULL) {
-        PyException_SetTraceback(value, traceback);
-    }
-    Py_XDECREF(type);
-    Py_XDECREF(traceback);
-    return value;
-#endif
-}
-
 /* A timed call raised: reactor._timedCallFailed(call, exception) logs it as
  * Twisted would (it catches BaseException and goes on). */
 static int
 report_failure(TimerQueueObject *self, DelayedCallObject *call)
 {
-    PyObject *exception = fetch_exception();
+    PyObject *exception = tf_take_exception();
     if (exception == NULL) {
         return -1;
     }

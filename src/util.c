@@ -1,0 +1,77 @@
+/*
+ * util.c: small helpers several C files need (see util.h).
+ */
+#include "util.h"
+
+#include <stddef.h>
+#include <time.h>
+
+#include "structmember.h"
+
+PyObject *
+tf_take_exception(void)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    return PyErr_GetRaisedException();
+#else
+    PyObject *type, *value, *traceback;
+    PyErr_Fetch(&type, &value, &traceback);
+    PyErr_NormalizeException(&type, &value, &traceback);
+    if (traceback != NULL && value != NULL) {
+        PyException_SetTraceback(value, traceback);
+    }
+    Py_XDECREF(type);
+    Py_XDECREF(traceback);
+    return value;
+#endif
+}
+
+int
+tf_wall_clock(double *now)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0) {
+        PyErr_SetFromErrno(PyExc_OSError);
+        return -1;
+    }
+    int64_t ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    *now = ns % 1000000000 == 0 ? (double)(ns / 1000000000) : (double)ns / 1e9;
+    return 0;
+}
+
+#define AttrObject_CAST(op) ((AttrObject *)(op))
+
+int
+tf_attrobject_traverse(PyObject *op, visitproc visit, void *arg)
+{
+    Py_VISIT(Py_TYPE(op));
+    Py_VISIT(AttrObject_CAST(op)->dict);
+    return 0;
+}
+
+int
+tf_attrobject_clear(PyObject *op)
+{
+    Py_CLEAR(AttrObject_CAST(op)->dict);
+    return 0;
+}
+
+void
+tf_attrobject_dealloc(PyObject *op)
+{
+    PyTypeObject *type = Py_TYPE(op);
+    PyObject_GC_UnTrack(op);
+    if (AttrObject_CAST(op)->weakreflist != NULL) {
+        PyObject_ClearWeakRefs(op);
+    }
+    (void)tf_attrobject_clear(op);
+    type->tp_free(op);
+    Py_DECREF(type);
+}
+
+PyMemberDef tf_attrobject_members[] = {
+    {"__dictoffset__", T_PYSSIZET, offsetof(AttrObject, dict), READONLY},
+    {"__weaklistoffset__", T_PYSSIZET, offsetof(AttrObject, weakreflist),
+     READONLY},
+    {NULL},
+};
