@@ -148,7 +148,7 @@ static const tf_owner_ops clock_ops = {
 /* --- methods ----------------------------------------------------------------- */
 
 PyDoc_STRVAR(clock_seconds_doc,
-"seconds(self) -> float\n--\n\n"
+"seconds($self)\n--\n\n"
 "Pretend to be time.time(): return the clock's current time, C{rightNow}.");
 
 static PyObject *
@@ -168,7 +168,7 @@ clock_seconds(PyObject *op, PyObject *Py_UNUSED(ignored))
 }
 
 PyDoc_STRVAR(clock_callLater_doc,
-"callLater(self, delay, callable, *args, **kw) -> DelayedCall\n--\n\n"
+"callLater($self, delay, callable, *args, **kw)\n--\n\n"
 "Call C{callable(*args, **kw)} once the clock has advanced C{delay} seconds\n"
 "from now; see L{IReactorTime.callLater}.\n\n"
 "@raise TypeError: if C{callable} is not callable.\n"
@@ -235,7 +235,7 @@ parse_time(PyObject *value, double *out, const char *what)
 }
 
 PyDoc_STRVAR(clock_advance_doc,
-"advance(self, amount) -> None\n--\n\n"
+"advance($self, amount)\n--\n\n"
 "Move time on this clock forward by C{amount} seconds and run whatever\n"
 "pending calls are due.  An exception raised by a call propagates; the\n"
 "calls not yet run stay pending.\n\n"
@@ -292,7 +292,7 @@ clock_advance(PyObject *op, PyObject *amount)
 }
 
 PyDoc_STRVAR(clock_pump_doc,
-"pump(self, timings) -> None\n--\n\n"
+"pump($self, timings)\n--\n\n"
 "Advance incrementally by the given set of times.");
 
 static PyObject *
@@ -321,7 +321,7 @@ clock_pump(PyObject *op, PyObject *timings)
 }
 
 PyDoc_STRVAR(clock_getDelayedCalls_doc,
-"getDelayedCalls(self) -> list\n--\n\n"
+"getDelayedCalls($self)\n--\n\n"
 "Return the pending calls, sorted by the time they will fire.");
 
 static PyObject *

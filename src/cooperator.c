@@ -104,7 +104,7 @@ one_work_unit(tf_state *state, PyObject *task)
 }
 
 PyDoc_STRVAR(taskstep_oneWorkUnit_doc,
-"_oneWorkUnit(self) -> None\n--\n\n"
+"_oneWorkUnit($self)\n--\n\n"
 "Advance the task's iterator one step, as Twisted's CooperativeTask does.");
 
 static PyObject *
@@ -248,7 +248,7 @@ run_slice(tf_state *state, PyObject *self, terminator *t)
 }
 
 PyDoc_STRVAR(coopstep_tick_doc,
-"_tick(self) -> None\n--\n\n"
+"_tick($self)\n--\n\n"
 "Run one time slice of work units across the tasks, round-robin, then\n"
 "reschedule; as Twisted's Cooperator._tick.");
 

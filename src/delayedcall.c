@@ -27,7 +27,7 @@
 #include "structmember.h"
 
 PyDoc_STRVAR(delayedcall_doc,
-"DelayedCall(time, func, args, kw, cancel, reset, seconds=runtimeSeconds)\n"
+"DelayedCall(time, func, args, kw, cancel, reset, seconds=...)\n"
 "--\n\n"
 "A call scheduled to run at a given time; see\n"
 "L{twisted.internet.interfaces.IDelayedCall}.\n\n"
@@ -545,7 +545,7 @@ tf_delayedcall_fire(DelayedCallObject *call)
 /* --- IDelayedCall ---------------------------------------------------------- */
 
 PyDoc_STRVAR(delayedcall_getTime_doc,
-"getTime(self) -> float\n--\n\n"
+"getTime($self)\n--\n\n"
 "Return the time at which this call will fire: C{time + delayed_time}.");
 
 static PyObject *
@@ -556,7 +556,7 @@ delayedcall_getTime(PyObject *op, PyObject *Py_UNUSED(ignored))
 }
 
 PyDoc_STRVAR(delayedcall_active_doc,
-"active(self) -> bool\n--\n\n"
+"active($self)\n--\n\n"
 "Return whether this call is still pending (neither called nor cancelled).");
 
 static PyObject *
@@ -594,7 +594,7 @@ finish_cancel(tf_state *state, DelayedCallObject *self)
 }
 
 PyDoc_STRVAR(delayedcall_cancel_doc,
-"cancel(self) -> None\n--\n\n"
+"cancel($self)\n--\n\n"
 "Unschedule this call.\n\n"
 "@raise AlreadyCancelled: if this call has already been unscheduled.\n"
 "@raise AlreadyCalled: if this call has already been made.");
@@ -656,7 +656,7 @@ parse_seconds(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
 }
 
 PyDoc_STRVAR(delayedcall_reset_doc,
-"reset(self, secondsFromNow) -> None\n--\n\n"
+"reset($self, secondsFromNow)\n--\n\n"
 "Reschedule this call for C{secondsFromNow} seconds after now.\n\n"
 "@raise AlreadyCancelled: if this call has been cancelled.\n"
 "@raise AlreadyCalled: if this call has already been made.");
@@ -709,7 +709,7 @@ activate_delay(tf_state *state, DelayedCallObject *self)
 }
 
 PyDoc_STRVAR(delayedcall_delay_doc,
-"delay(self, secondsLater) -> None\n--\n\n"
+"delay($self, secondsLater)\n--\n\n"
 "Reschedule this call C{secondsLater} seconds after its current time.\n\n"
 "@raise AlreadyCancelled: if this call has been cancelled.\n"
 "@raise AlreadyCalled: if this call has already been made.");
@@ -745,7 +745,7 @@ delayedcall_delay(PyObject *op, PyTypeObject *defining_class,
 }
 
 PyDoc_STRVAR(delayedcall_activate_delay_doc,
-"activate_delay(self) -> None\n--\n\n"
+"activate_delay($self)\n--\n\n"
 "Fold C{delayed_time} into C{time}.");
 
 static PyObject *

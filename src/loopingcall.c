@@ -147,7 +147,7 @@ schedule_from(tf_state *state, PyObject *self, PyObject *when)
 }
 
 PyDoc_STRVAR(loopingcalltick_scheduleFrom_doc,
-"_scheduleFrom(self, when) -> None\n--\n\n"
+"_scheduleFrom($self, when)\n--\n\n"
 "Schedule the next iteration, C{when} being the present time; missed\n"
 "intervals are skipped, as Twisted does.");
 

@@ -14,7 +14,7 @@
 /* --- helpers for tests --------------------------------------------------------- */
 
 PyDoc_STRVAR(check_heap_doc,
-"_check_heap(owner) -> int\n--\n\n"
+"_check_heap($module, owner)\n--\n\n"
 "Check the invariants of a C Clock's or TimerQueue's heaps (O(n), for\n"
 "tests): return -1\n"
 "when it is consistent, else the index of the first bad entry.");
@@ -33,7 +33,7 @@ check_heap(PyObject *module, PyObject *clock)
 }
 
 PyDoc_STRVAR(live_counts_doc,
-"_live_counts() -> dict | None\n--\n\n"
+"_live_counts($module)\n--\n\n"
 "In debug builds, the number of live objects of each C type; else None.");
 
 static PyObject *
@@ -50,7 +50,7 @@ live_counts(PyObject *module, PyObject *Py_UNUSED(ignored))
 }
 
 PyDoc_STRVAR(gc_callback_doc,
-"_gc_callback(phase, info) -> None\n--\n\n"
+"_gc_callback($module, phase, info)\n--\n\n"
 "Installed in gc.callbacks: before each full collection, make the GC track\n"
 "exactly the pending calls that something besides their clock holds.");
 
@@ -58,7 +58,7 @@ PyDoc_STRVAR(gc_callback_doc,
 PyObject *tf_register_task_class(PyObject *module, PyObject *cls);
 
 PyDoc_STRVAR(register_task_class_doc,
-"_register_task_class(cls) -> None\n--\n\n"
+"_register_task_class($module, cls)\n--\n\n"
 "Tell the C tick which CooperativeTask class runs its work units in C\n"
 "without looking for an override (twisted_fast._compat calls it once).");
 
@@ -146,6 +146,7 @@ intern_names(tf_state *state)
     TF_INTERN(str_metarator, "_metarator");
     TF_INTERN(str_delayedCall, "_delayedCall");
     TF_INTERN(str_reschedule, "_reschedule");
+    TF_INTERN(str_timers, "_timers");
 #undef TF_INTERN
     return 0;
 }
@@ -245,6 +246,8 @@ module_exec(PyObject *module)
         add_type(module, &tf_timerqueue_spec, &state->TimerQueueType) < 0 ||
         add_type(module, &tf_loopingcalltick_spec,
                  &state->LoopingCallTickType) < 0 ||
+        add_type(module, &tf_reactormethods_spec,
+                 &state->ReactorTimeMethodsType) < 0 ||
         add_type(module, &tf_cooperatortick_spec,
                  &state->CooperatorTickType) < 0 ||
         add_type(module, &tf_cooperativetaskstep_spec,
@@ -287,6 +290,7 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->ClockType);
     Py_VISIT(state->TimerQueueType);
     Py_VISIT(state->LoopingCallTickType);
+    Py_VISIT(state->ReactorTimeMethodsType);
     Py_VISIT(state->CooperatorTickType);
     Py_VISIT(state->CooperativeTaskStepType);
     Py_VISIT(state->AlreadyCalled);
@@ -333,6 +337,7 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->str_metarator);
     Py_VISIT(state->str_delayedCall);
     Py_VISIT(state->str_reschedule);
+    Py_VISIT(state->str_timers);
     return 0;
 }
 
@@ -345,6 +350,7 @@ module_clear(PyObject *module)
     Py_CLEAR(state->ClockType);
     Py_CLEAR(state->TimerQueueType);
     Py_CLEAR(state->LoopingCallTickType);
+    Py_CLEAR(state->ReactorTimeMethodsType);
     Py_CLEAR(state->CooperatorTickType);
     Py_CLEAR(state->CooperativeTaskStepType);
     Py_CLEAR(state->AlreadyCalled);
@@ -391,6 +397,7 @@ module_clear(PyObject *module)
     Py_CLEAR(state->str_metarator);
     Py_CLEAR(state->str_delayedCall);
     Py_CLEAR(state->str_reschedule);
+    Py_CLEAR(state->str_timers);
     return 0;
 }
 

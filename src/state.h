@@ -21,6 +21,7 @@ typedef struct {
     PyTypeObject *ClockType;
     PyTypeObject *TimerQueueType;
     PyTypeObject *LoopingCallTickType;
+    PyTypeObject *ReactorTimeMethodsType;
     PyTypeObject *CooperatorTickType;
     PyTypeObject *CooperativeTaskStepType;
 
@@ -71,6 +72,7 @@ typedef struct {
     PyObject *str_metarator;
     PyObject *str_delayedCall;
     PyObject *str_reschedule;
+    PyObject *str_timers;
 
     /* Every live timer owner (a list threaded through the owners), walked
      * by the GC callback; see timerowner.c.  Not a reference. */
@@ -132,6 +134,7 @@ extern PyType_Spec tf_delayedcall_spec;
 extern PyType_Spec tf_clock_spec;
 extern PyType_Spec tf_timerqueue_spec;
 extern PyType_Spec tf_loopingcalltick_spec;
+extern PyType_Spec tf_reactormethods_spec;
 extern PyType_Spec tf_cooperatortick_spec;
 extern PyType_Spec tf_cooperativetaskstep_spec;
 

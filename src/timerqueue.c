@@ -122,7 +122,7 @@ reactor_check_call(PyObject *delay, PyObject *callable, double *seconds)
 }
 
 PyDoc_STRVAR(timerqueue_callLater_doc,
-"callLater(self, delay, callable, *args, **kw) -> DelayedCall\n--\n\n"
+"callLater($self, delay, callable, *args, **kw)\n--\n\n"
 "See L{twisted.internet.interfaces.IReactorTime.callLater}.\n\n"
 "@raise AssertionError: if C{callable} is not callable or C{delay} is\n"
 "    negative (or NaN), as Twisted's C{assert}s.");
@@ -136,7 +136,7 @@ timerqueue_callLater(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
 }
 
 PyDoc_STRVAR(timerqueue_getDelayedCalls_doc,
-"getDelayedCalls(self) -> list\n--\n\n"
+"getDelayedCalls($self)\n--\n\n"
 "Return every pending call (those taken in first, in firing order).");
 
 static PyObject *
@@ -163,7 +163,7 @@ clamp_timeout(double delay)
 }
 
 PyDoc_STRVAR(timerqueue_timeout_doc,
-"timeout(self) -> float | None\n--\n\n"
+"timeout($self)\n--\n\n"
 "Take new calls in, and return the longest the reactor may sleep before a\n"
 "timed call is due, or None when there is none.");
 
@@ -227,7 +227,7 @@ run_one(TimerQueueObject *self, DelayedCallObject *call)
 }
 
 PyDoc_STRVAR(timerqueue_runTimedCalls_doc,
-"runTimedCalls(self) -> None\n--\n\n"
+"runTimedCalls($self)\n--\n\n"
 "Take new calls in, then run every call due now, in order; the timed-call\n"
 "part of runUntilCurrent.  Calls scheduled meanwhile wait for the next pass.");
 
@@ -360,6 +360,92 @@ static PyType_Slot timerqueue_slots[] = {
     {Py_tp_getset, timerqueue_getset},
     {Py_tp_members, timerqueue_members},
     {0, NULL},
+};
+
+/* --- ReactorTimeMethods ------------------------------------------------------- */
+
+/*
+ * The reactor-side methods (callLater, getDelayedCalls, timeout) as a C base
+ * class with no fields of its own: method descriptors that find the
+ * reactor's TimerQueue in its _timers attribute.  Having no fields keeps
+ * the reactor's layout that of Twisted's reactors (so __class__ can be
+ * swapped between them); being real methods keeps subclass overrides and
+ * class-level patches working.
+ */
+static TimerQueueObject *
+queue_of(PyObject *reactor)
+{
+    tf_state *state = tf_get_state_by_type(Py_TYPE(reactor));
+    if (state == NULL) {
+        return NULL;
+    }
+    PyObject *queue = PyObject_GetAttr(reactor, state->str_timers);
+    if (queue == NULL) {
+        return NULL;
+    }
+    if (!PyObject_TypeCheck(queue, state->TimerQueueType)) {
+        PyErr_Format(PyExc_TypeError, "reactor._timers is a %.100s, not a "
+                     "TimerQueue", Py_TYPE(queue)->tp_name);
+        Py_DECREF(queue);
+        return NULL;
+    }
+    return TimerQueue_CAST(queue);
+}
+
+static PyObject *
+reactormethods_callLater(PyObject *self, PyObject *const *args,
+                         Py_ssize_t nargs, PyObject *kwnames)
+{
+    TimerQueueObject *queue = queue_of(self);
+    if (queue == NULL) {
+        return NULL;
+    }
+    PyObject *call = tf_owner_call_later(&queue->owner, args, nargs, kwnames,
+                                         reactor_check_call, 1);
+    Py_DECREF(queue);
+    return call;
+}
+
+static PyObject *
+reactormethods_getDelayedCalls(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    TimerQueueObject *queue = queue_of(self);
+    PyObject *calls =
+        queue ? timerqueue_getDelayedCalls((PyObject *)queue, NULL) : NULL;
+    Py_XDECREF(queue);
+    return calls;
+}
+
+static PyObject *
+reactormethods_timeout(PyObject *self, PyObject *Py_UNUSED(ignored))
+{
+    TimerQueueObject *queue = queue_of(self);
+    PyObject *timeout = queue ? timerqueue_timeout((PyObject *)queue, NULL) : NULL;
+    Py_XDECREF(queue);
+    return timeout;
+}
+
+static PyMethodDef reactormethods_methods[] = {
+    {"callLater", (PyCFunction)(void (*)(void))reactormethods_callLater,
+     METH_FASTCALL | METH_KEYWORDS, timerqueue_callLater_doc},
+    {"getDelayedCalls", reactormethods_getDelayedCalls, METH_NOARGS,
+     timerqueue_getDelayedCalls_doc},
+    {"timeout", reactormethods_timeout, METH_NOARGS, timerqueue_timeout_doc},
+    {NULL},
+};
+
+static PyType_Slot reactormethods_slots[] = {
+    {Py_tp_doc, (void *)"callLater, getDelayedCalls and timeout of a fast "
+                        "reactor, forwarded to its TimerQueue (_timers)."},
+    {Py_tp_methods, reactormethods_methods},
+    {0, NULL},
+};
+
+PyType_Spec tf_reactormethods_spec = {
+    .name = "twisted_fast._speedups.ReactorTimeMethods",
+    .basicsize = sizeof(PyObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_BASETYPE,
+    .slots = reactormethods_slots,
 };
 
 PyType_Spec tf_timerqueue_spec = {

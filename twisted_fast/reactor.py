@@ -51,36 +51,15 @@ def _creatorText(creator: Any) -> str:
 
 class _FastTimedCalls:
     """
-    Hand the timed-call half of L{ReactorBase} to a C C{TimerQueue}; keep the
-    rest of C{runUntilCurrent}, and log a timed call's failure exactly as
-    Twisted does.
+    Give the reactor a C C{TimerQueue}; keep the rest of C{runUntilCurrent},
+    and log a timed call's failure exactly as Twisted does.  C{callLater},
+    C{getDelayedCalls} and C{timeout} come from the C base
+    C{ReactorTimeMethods}, listed next.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self._timers = _compat.TimerQueue(self)  # type: ignore[misc]
-        if type(self).callLater is _FastTimedCalls.callLater:
-            # Straight to C: no Python frame per call.  A subclass that
-            # overrides callLater keeps its own.
-            self.callLater = self._timers.callLater
         super().__init__(*args, **kwargs)
-
-    def callLater(self, delay: float, callable: Any, *args: Any, **kw: Any) -> Any:
-        """
-        See L{twisted.internet.interfaces.IReactorTime.callLater}.
-        """
-        return self._timers.callLater(delay, callable, *args, **kw)
-
-    def getDelayedCalls(self) -> list[Any]:
-        """
-        See L{twisted.internet.interfaces.IReactorTime.getDelayedCalls}.
-        """
-        return self._timers.getDelayedCalls()
-
-    def timeout(self) -> float | None:
-        """
-        The longest the reactor may sleep before a timed call is due.
-        """
-        return self._timers.timeout()
 
     def runUntilCurrent(self) -> None:
         """
@@ -192,12 +171,17 @@ def _onlyEmpty(name: str, value: object) -> None:
 
 def _fast(reactorClass: type) -> type:
     """
-    Make the fast variant of one of Twisted's reactor classes.
+    Make the fast variant of one of Twisted's reactor classes: C{callLater},
+    C{getDelayedCalls} and C{timeout} come from the C base
+    C{ReactorTimeMethods}, the rest of the timed-call machinery from
+    L{_FastTimedCalls}.  The Python mixin comes first so that it is the
+    class's layout base: the C base has no fields, and the fast reactor keeps
+    the layout of Twisted's (Twisted's ReactorBuilder swaps C{__class__}).
     """
     name = "Fast" + reactorClass.__name__
     return type(
         name,
-        (_FastTimedCalls, reactorClass),
+        (_FastTimedCalls, _compat.speedups.ReactorTimeMethods, reactorClass),
         {
             "__module__": __name__,
             "__qualname__": name,
