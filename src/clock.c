@@ -117,32 +117,66 @@ read_time_from(ClockObject *self, PyObject *name, int call, double *now)
     return (*now == -1.0 && PyErr_Occurred()) ? -1 : 0;
 }
 
+/* float(callable()). */
 static int
-clock_now(TimerOwnerObject *owner, double *now)
+read_time_by_calling(PyObject *callable, double *now)
 {
-    ClockObject *self = Clock_CAST(owner);
-    switch (time_source_of(self)) {
-    case TIME_FIELD:
-        *now = self->right_now;
-        return 0;
-    case TIME_ATTRIBUTE:
-        return read_time_from(self, owner->state->str_rightNow, 0, now);
-    case TIME_METHOD:
-        return read_time_from(self, owner->state->str_seconds, 1, now);
-    default:
+    PyObject *result = PyObject_CallNoArgs(callable);
+    if (result == NULL) {
         return -1;
     }
+    *now = PyFloat_AsDouble(result);
+    Py_DECREF(result);
+    return (*now == -1.0 && PyErr_Occurred()) ? -1 : 0;
+}
+
+/*
+ * The clock's time.  With source, also what a new call keeps, as Twisted's
+ * Clock.callLater gives DelayedCall its bound self.seconds: nothing when
+ * that is our own seconds() reading the rightNow field (the built-in
+ * clock), else that bound method.
+ */
+static int
+clock_now(TimerOwnerObject *owner, double *now, PyObject **source)
+{
+    ClockObject *self = Clock_CAST(owner);
+    int kind = time_source_of(self);
+    if (kind < 0) {
+        return -1;
+    }
+    if (kind == TIME_FIELD) {
+        *now = self->right_now;
+        return 0;
+    }
+    if (source == NULL) {
+        return kind == TIME_ATTRIBUTE
+                   ? read_time_from(self, owner->state->str_rightNow, 0, now)
+                   : read_time_from(self, owner->state->str_seconds, 1, now);
+    }
+    *source = PyObject_GetAttr((PyObject *)self, owner->state->str_seconds);
+    if (*source == NULL || read_time_by_calling(*source, now) < 0) {
+        Py_CLEAR(*source);
+        return -1;
+    }
+    return 0;
+}
+
+static double
+clock_builtin_now(TimerOwnerObject *owner, int *Py_UNUSED(error))
+{
+    return Clock_CAST(owner)->right_now;
 }
 
 static PyObject *
-clock_seconds_callable(TimerOwnerObject *owner)
+clock_builtin_seconds(TimerOwnerObject *owner)
 {
     return PyObject_GetAttr((PyObject *)owner, owner->state->str_seconds);
 }
 
 static const tf_owner_ops clock_ops = {
     .now = clock_now,
-    .seconds = clock_seconds_callable,
+    .builtin_now = clock_builtin_now,
+    .builtin_seconds = clock_builtin_seconds,
 };
 
 /* --- methods ----------------------------------------------------------------- */
@@ -205,7 +239,7 @@ run_due_calls(ClockObject *self)
      * is asked only while calls are pending. */
     while (self->owner.heap.len > 0) {
         double now;
-        if (clock_now(&self->owner, &now) < 0) {
+        if (clock_now(&self->owner, &now, NULL) < 0) {
             return -1;
         }
         DelayedCallObject *call = tf_owner_pop_due(&self->owner, now);

@@ -115,6 +115,18 @@ in_owner_heap(DelayedCallObject *self)
     return self->owner != NULL && tf_heap_contains(&self->node);
 }
 
+void
+tf_delayedcall_settle(DelayedCallObject *self)
+{
+    if (self->delayed_time > 0.0 && self->owner != NULL && !self->in_new &&
+        tf_heap_contains(&self->node) &&
+        self->time <= TimerOwner_CAST(self->owner)->surfaced_until) {
+        /* The deadline does not change: nothing to move in the heap. */
+        self->time += self->delayed_time;
+        self->delayed_time = 0.0;
+    }
+}
+
 /* Make the heap agree with time + delayed_time after either changed. */
 static void
 sync_deadline(DelayedCallObject *self)
@@ -130,7 +142,8 @@ sync_deadline(DelayedCallObject *self)
 }
 
 /* Twisted's self.seconds(): the call's own seconds callable if it has one
- * (standalone, or set by the user), else its owner's clock. */
+ * (standalone, made while the clock's seconds was replaced, or set by the
+ * user), else its owner's built-in clock. */
 static int
 call_now(DelayedCallObject *self, double *now)
 {
@@ -138,7 +151,9 @@ call_now(DelayedCallObject *self, double *now)
     if (seconds == NULL) {
         if (self->owner != NULL) {
             TimerOwnerObject *owner = TimerOwner_CAST(self->owner);
-            return owner->ops->now(owner, now);
+            int error = 0;
+            *now = owner->ops->builtin_now(owner, &error);
+            return error ? -1 : 0;
         }
         PyErr_SetString(PyExc_AttributeError,
                         "'DelayedCall' object has no attribute 'seconds'");
@@ -307,7 +322,7 @@ tf_delayedcall_free_list_clear(tf_state *state)
 PyObject *
 tf_delayedcall_new_owned(tf_state *state, TimerOwnerObject *owner,
                          double time, PyObject *func, PyObject *args,
-                         PyObject *kw, int in_new)
+                         PyObject *kw, int in_new, PyObject *seconds)
 {
     DelayedCallObject *self = alloc_owned(state);
     if (self == NULL) {
@@ -321,7 +336,9 @@ tf_delayedcall_new_owned(tf_state *state, TimerOwnerObject *owner,
     self->kw_lazy = (kw == NULL);
     self->owner = Py_NewRef((PyObject *)owner);
     self->time = time;
-    if (maybe_capture_creator(state, self, 0) < 0) {
+    if (maybe_capture_creator(state, self, 0) < 0 ||
+        (seconds != NULL &&
+         extra_set(self, offsetof(tf_dc_extra, seconds), seconds) < 0)) {
         goto error;
     }
     self->in_new = (char)in_new;
@@ -668,6 +685,7 @@ delayedcall_reset(PyObject *op, PyTypeObject *defining_class,
     DelayedCallObject *self = DelayedCall_CAST(op);
     tf_state *state = tf_get_state_by_class(defining_class);
     double seconds, now;
+    tf_delayedcall_settle(self);
     if (parse_seconds(args, nargs, kwnames, "reset", "secondsFromNow",
                       &seconds) < 0 ||
         raise_if_done(state, self) < 0 || call_now(self, &now) < 0) {
@@ -721,6 +739,7 @@ delayedcall_delay(PyObject *op, PyTypeObject *defining_class,
     DelayedCallObject *self = DelayedCall_CAST(op);
     tf_state *state = tf_get_state_by_class(defining_class);
     double seconds;
+    tf_delayedcall_settle(self);
     if (parse_seconds(args, nargs, kwnames, "delay", "secondsLater",
                       &seconds) < 0 ||
         raise_if_done(state, self) < 0) {
@@ -770,10 +789,12 @@ delayedcall_richcompare(PyObject *op, PyObject *other, int cmp)
     if (cmp != Py_LT && cmp != Py_LE) {
         Py_RETURN_NOTIMPLEMENTED;
     }
+    tf_delayedcall_settle(DelayedCall_CAST(op));
     double mine = DelayedCall_CAST(op)->time;
     /* Same slot, same layout: ours or a subclass (no state lookup needed,
      * which matters when Twisted's reactor heapq compares our calls). */
     if (Py_TYPE(other)->tp_richcompare == delayedcall_richcompare) {
+        tf_delayedcall_settle(DelayedCall_CAST(other));
         double theirs = DelayedCall_CAST(other)->time;
         return PyBool_FromLong(cmp == Py_LT ? mine < theirs : mine <= theirs);
     }
@@ -912,6 +933,7 @@ set_time_field(DelayedCallObject *self, double *field, PyObject *value,
 static PyObject *
 delayedcall_get_time(PyObject *op, void *Py_UNUSED(closure))
 {
+    tf_delayedcall_settle(DelayedCall_CAST(op));
     return PyFloat_FromDouble(DelayedCall_CAST(op)->time);
 }
 
@@ -925,6 +947,7 @@ delayedcall_set_time(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
 static PyObject *
 delayedcall_get_delayed_time(PyObject *op, void *Py_UNUSED(closure))
 {
+    tf_delayedcall_settle(DelayedCall_CAST(op));
     return PyFloat_FromDouble(DelayedCall_CAST(op)->delayed_time);
 }
 
@@ -988,7 +1011,7 @@ delayedcall_get_seconds(PyObject *op, void *Py_UNUSED(closure))
     PyObject *seconds = extra_field(self, offsetof(tf_dc_extra, seconds));
     if (seconds == NULL && self->owner != NULL) {
         TimerOwnerObject *owner = TimerOwner_CAST(self->owner);
-        return owner->ops->seconds(owner);
+        return owner->ops->builtin_seconds(owner);
     }
     return get_object(seconds, "seconds");
 }

@@ -41,16 +41,24 @@ struct TimerOwnerObject {
     /* Every live owner, for the GC callback (timerowner.c). */
     TimerOwnerObject *prev_owner;
     TimerOwnerObject *next_owner;
+    /* The latest time a pass of the reactor ran at (-inf for the Clock):
+     * Twisted's pass folds delayed_time into time for every call whose
+     * time is due, which the C heap does lazily (tf_delayedcall_settle). */
+    double surfaced_until;
 };
 
 struct tf_owner_ops {
     /* Store the owner's current time in *now; 0, or -1 with an exception.
-     * May call into Python (an overridden seconds()). */
-    int (*now)(TimerOwnerObject *owner, double *now);
-    /* The callable a call's `seconds` attribute reads as (Twisted gives
-     * DelayedCall its clock's or reactor's bound seconds): a new
+     * May call into Python (an overridden seconds()).  When source is not
+     * NULL, also say where the time came from, for a new call to keep as
+     * Twisted's DelayedCall keeps the seconds it was given: NULL for the
+     * owner's built-in clock, else a new reference to the callable used. */
+    int (*now)(TimerOwnerObject *owner, double *now, PyObject **source);
+    /* The built-in clock: no Python. */
+    double (*builtin_now)(TimerOwnerObject *owner, int *error);
+    /* What `seconds` reads as on a call that uses the built-in clock: a new
      * reference, or NULL with an exception. */
-    PyObject *(*seconds)(TimerOwnerObject *owner);
+    PyObject *(*builtin_seconds)(TimerOwnerObject *owner);
 };
 
 /* What only standalone (or debug-mode) calls need. */
@@ -93,13 +101,15 @@ tf_delayedcall_heap(DelayedCallObject *call)
 
 /*
  * Create an owned call and push it onto owner's heap (new_heap when in_new)
- * at time.  Steals
+ * at time; seconds (may be NULL: the owner's built-in clock) is what its
+ * reset() and repr() will ask for the time.  Steals
  * nothing; args must be a tuple, kw a dict or NULL for no keywords.  Returns
  * a new reference (the heap holds another), or NULL with an exception set.
  */
 PyObject *tf_delayedcall_new_owned(tf_state *state, TimerOwnerObject *owner,
                                    double time, PyObject *func,
-                                   PyObject *args, PyObject *kw, int in_new);
+                                   PyObject *args, PyObject *kw, int in_new,
+                                   PyObject *seconds);
 
 /*
  * Mark a call that the owner has just taken off its heap as called and run
@@ -121,6 +131,10 @@ tf_delayedcall_from_node(tf_heap_node *node)
     return (DelayedCallObject *)((char *)node -
                                  offsetof(DelayedCallObject, node));
 }
+
+/* Fold delayed_time into time if the owner's pass would have (see
+ * TimerOwnerObject.surfaced_until); call before reading either. */
+void tf_delayedcall_settle(DelayedCallObject *call);
 
 /* Free the memory kept for reuse (module teardown). */
 void tf_delayedcall_free_list_clear(tf_state *state);

@@ -89,18 +89,20 @@ tf_owner_call_later(TimerOwnerObject *owner, PyObject *const *args,
                     Py_ssize_t nargs, PyObject *kwnames,
                     tf_call_later_check check, int in_new)
 {
-    PyObject *delay, *callable, *call_args, *kw, *call = NULL;
+    PyObject *delay, *callable, *call_args, *kw, *source = NULL, *call = NULL;
     double seconds, now;
     if (parse_call_later(owner->state, args, nargs, kwnames, &delay,
                          &callable, &call_args, &kw) < 0) {
         return NULL;
     }
     if (check(delay, callable, &seconds) == 0 &&
-        owner->ops->now(owner, &now) == 0 &&
+        owner->ops->now(owner, &now, &source) == 0 &&
         tf_check_not_nan(now + seconds, "delay") == 0) {
         call = tf_delayedcall_new_owned(owner->state, owner, now + seconds,
-                                        callable, call_args, kw, in_new);
+                                        callable, call_args, kw, in_new,
+                                        source);
     }
+    Py_XDECREF(source);
     Py_DECREF(call_args);
     Py_XDECREF(kw);
     return call;
@@ -113,6 +115,7 @@ tf_owner_init(TimerOwnerObject *owner, tf_state *state,
     owner->ops = ops;
     owner->state = state;
     owner->next_seq = 0;
+    owner->surfaced_until = -Py_HUGE_VAL;
     tf_heap_init(&owner->heap, &owner->next_seq);
     tf_heap_init(&owner->new_heap, &owner->next_seq);
     owner->prev_owner = NULL;
@@ -235,6 +238,10 @@ tf_owner_take_new(TimerOwnerObject *owner)
         call->in_new = 0;
         call->time = deadline;
         call->delayed_time = 0.0;
+    }
+    /* A burst of calls may have grown the array: give a large one back. */
+    if (fresh->cap > 1024) {
+        tf_heap_free(fresh);
     }
     return 0;
 }

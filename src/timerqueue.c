@@ -50,7 +50,7 @@ PyDoc_STRVAR(timerqueue_doc,
  * replaces it (tests do); then call what replaced it.
  */
 static int
-reactor_now(TimerOwnerObject *owner, double *now)
+reactor_now(TimerOwnerObject *owner, double *now, PyObject **source)
 {
     PyObject *reactor = TimerQueue_CAST(owner)->reactor;
     if (reactor == NULL) {
@@ -66,29 +66,41 @@ reactor_now(TimerOwnerObject *owner, double *now)
         return tf_wall_clock(now);
     }
     PyObject *result = PyObject_CallNoArgs(seconds);
-    Py_DECREF(seconds);
-    if (result == NULL) {
+    if (result != NULL) {
+        *now = PyFloat_AsDouble(result);
+        Py_DECREF(result);
+    }
+    if (result == NULL || (*now == -1.0 && PyErr_Occurred())) {
+        Py_DECREF(seconds);
         return -1;
     }
-    *now = PyFloat_AsDouble(result);
-    Py_DECREF(result);
-    return (*now == -1.0 && PyErr_Occurred()) ? -1 : 0;
+    if (source != NULL) {
+        *source = seconds; /* a new call keeps what Twisted's would */
+    }
+    else {
+        Py_DECREF(seconds);
+    }
+    return 0;
+}
+
+static double
+reactor_builtin_now(TimerOwnerObject *Py_UNUSED(owner), int *error)
+{
+    double now = 0.0;
+    *error = tf_wall_clock(&now) < 0;
+    return now;
 }
 
 static PyObject *
-reactor_seconds_callable(TimerOwnerObject *owner)
+reactor_builtin_seconds(TimerOwnerObject *owner)
 {
-    PyObject *reactor = TimerQueue_CAST(owner)->reactor;
-    if (reactor == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "this TimerQueue has no reactor");
-        return NULL;
-    }
-    return PyObject_GetAttr(reactor, owner->state->str_seconds);
+    return Py_NewRef(owner->state->runtime_seconds);
 }
 
 static const tf_owner_ops reactor_ops = {
     .now = reactor_now,
-    .seconds = reactor_seconds_callable,
+    .builtin_now = reactor_builtin_now,
+    .builtin_seconds = reactor_builtin_seconds,
 };
 
 /* --- IReactorTime ------------------------------------------------------------ */
@@ -178,7 +190,7 @@ timerqueue_timeout(PyObject *op, PyObject *Py_UNUSED(ignored))
     if (tf_heap_peek(&owner->heap, &deadline) == NULL) {
         Py_RETURN_NONE;
     }
-    if (reactor_now(owner, &now) < 0) {
+    if (reactor_now(owner, &now, NULL) < 0) {
         return NULL;
     }
     return clamp_timeout(deadline - now);
@@ -236,8 +248,11 @@ timerqueue_runTimedCalls(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
     TimerOwnerObject *owner = &TimerQueue_CAST(op)->owner;
     double now;
-    if (tf_owner_take_new(owner) < 0 || reactor_now(owner, &now) < 0) {
+    if (tf_owner_take_new(owner) < 0 || reactor_now(owner, &now, NULL) < 0) {
         return NULL;
+    }
+    if (now > owner->surfaced_until) {
+        owner->surfaced_until = now;
     }
     DelayedCallObject *call;
     while ((call = tf_owner_pop_due(owner, now)) != NULL) {
