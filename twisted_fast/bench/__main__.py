@@ -4,7 +4,7 @@ side.
 
 Usage::
 
-    python -m twisted_fast.bench                  # full run, ~1 minute
+    python -m twisted_fast.bench                  # full run, ~2.5 minutes
     python -m twisted_fast.bench --quick          # smoke run for CI
     python -m twisted_fast.bench --only cancel --rounds 9
     python -m twisted_fast.bench --only reactor   # the reactor workloads

@@ -57,7 +57,8 @@ def header(env: dict[str, Any], rounds: int, roundTime: float) -> str:
     else:
         lines.append(
             "C extension NOT IN USE (twisted_fast.ACCELERATED is False): the 'fast'"
-            " column runs Twisted's own Clock, so ratios are ~x1 and targets MISS."
+            " column runs Twisted's own Clock and reactor, so ratios are ~x1 and"
+            " targets MISS."
         )
     lines.append(
         f"{rounds} interleaved rounds per side (Twisted, fast, Twisted, ...) of"
@@ -89,7 +90,7 @@ def _targetText(result: TargetResult, unit: str) -> str:
         targets C{"fast <= 160 B: 112 B PASS"}.
     """
     if result.skipped is not None:
-        return f"{result.target.description}: SKIP ({result.skipped})"
+        return f"{result.target.description}: SKIP, {result.skipped}"
     if result.target.kind == "max":
         value = formatValue(result.value, unit)
     else:
@@ -169,7 +170,7 @@ def _targetJSON(result: TargetResult) -> dict[str, Any]:
         "reference": target.reference,
         "param": result.param,
         "value": result.value,
-        "passed": result.passed,
+        "passed": None if result.skipped is not None else result.passed,
         "verdict": result.verdict,
         "skipped": result.skipped,
     }

@@ -227,7 +227,7 @@ def _uvloopMissing() -> str | None:
     try:
         import uvloop  # noqa: F401
     except ImportError:
-        return "uvloop is not installed (pip install -r requirements/bench.txt)"
+        return "uvloop not installed (see requirements/bench.txt)"
     return None
 
 
