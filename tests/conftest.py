@@ -13,6 +13,13 @@ Tests of the deliberate differences of the C classes take C{cimpl} instead,
 which is the C{c} implementation alone, and C{twistedImpl} to show what
 Twisted does instead.
 
+Tests of C{LoopingCall} take C{loopImpl}: the same implementations, except
+that C{c} is skipped while the extension has no C{LoopingCall}.
+
+Tests of C{Cooperator} and friends take C{coopImpl}: the same implementations,
+except that C{c} is skipped while the extension lacks any of C{Cooperator},
+C{CooperativeTask}, C{cooperate} and C{coiterate}.
+
 Hypothesis profiles: C{ci} (the default, modest) and C{fuzz} (many examples),
 selected with C{TWISTED_FAST_HYPOTHESIS_PROFILE=fuzz}.
 """
@@ -26,6 +33,8 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
+from twisted.internet import task as _twistedTask
+from twisted.internet.task import LoopingCall as TwistedLoopingCall
 from twisted_fast import _compat
 
 # --- hypothesis profiles ---------------------------------------------------
@@ -82,11 +91,14 @@ class Implementation:
     @ivar name: C{"c"} or C{"twisted"}.
     @ivar Clock: the C{task.Clock} class of this implementation.
     @ivar DelayedCall: the C{base.DelayedCall} class of this implementation.
+    @ivar LoopingCall: the C{task.LoopingCall} class of this implementation,
+        or C{None} if it has none (yet).
     """
 
     name: str
     Clock: Any
     DelayedCall: Any
+    LoopingCall: Any = None
 
     @property
     def isC(self) -> bool:
@@ -95,8 +107,55 @@ class Implementation:
         """
         return self.name == "c"
 
+    # The cooperative-task names: Twisted's for "twisted", the extension's
+    # (or None while it has none) for "c".
 
-TWISTED = Implementation("twisted", _compat.TwistedClock, _compat.TwistedDelayedCall)
+    @property
+    def Cooperator(self) -> Any:
+        """
+        The C{task.Cooperator} class of this implementation, or C{None}.
+        """
+        return self._cooperatorName("Cooperator")
+
+    @property
+    def CooperativeTask(self) -> Any:
+        """
+        The C{task.CooperativeTask} class of this implementation, or C{None}.
+        """
+        return self._cooperatorName("CooperativeTask")
+
+    @property
+    def cooperate(self) -> Any:
+        """
+        The C{task.cooperate} function of this implementation, or C{None}.
+        """
+        return self._cooperatorName("cooperate")
+
+    @property
+    def coiterate(self) -> Any:
+        """
+        The C{task.coiterate} function of this implementation, or C{None}.
+        """
+        return self._cooperatorName("coiterate")
+
+    def _cooperatorName(self, name: str) -> Any:
+        """
+        One of C{COOPERATOR_NAMES} in this implementation, or C{None}.
+        """
+        if self.isC:
+            return getattr(_compat.speedups, name, None)
+        return TWISTED_COOPERATOR[name]
+
+
+TWISTED = Implementation(
+    "twisted", _compat.TwistedClock, _compat.TwistedDelayedCall, TwistedLoopingCall
+)
+
+#: The names of the cooperative-task machinery.
+COOPERATOR_NAMES = ("Cooperator", "CooperativeTask", "cooperate", "coiterate")
+
+#: Twisted's own, captured before anything can patch C{twisted.internet.task}.
+TWISTED_COOPERATOR = {name: getattr(_twistedTask, name) for name in COOPERATOR_NAMES}
 
 
 def cSkipReason(config: pytest.Config) -> str | None:
@@ -123,7 +182,12 @@ def cImplementation(config: pytest.Config) -> Implementation:
     if reason is not None:
         pytest.skip(reason)
     assert _compat.speedups is not None
-    return Implementation("c", _compat.speedups.Clock, _compat.speedups.DelayedCall)
+    return Implementation(
+        "c",
+        _compat.speedups.Clock,
+        _compat.speedups.DelayedCall,
+        _compat.LoopingCall,
+    )
 
 
 @pytest.fixture(scope="session", params=["c", "twisted"])
@@ -150,3 +214,25 @@ def twistedImpl() -> Implementation:
     Twisted's own implementation, to show how it differs from the C one.
     """
     return TWISTED
+
+
+@pytest.fixture(scope="session")
+def loopImpl(impl: Implementation) -> Implementation:
+    """
+    Each implementation in turn, for the tests of C{LoopingCall}; the C{c} one
+    is skipped while the extension has no C{LoopingCall}.
+    """
+    if impl.LoopingCall is None:
+        pytest.skip("C LoopingCall not implemented yet")
+    return impl
+
+
+@pytest.fixture(scope="session")
+def coopImpl(impl: Implementation) -> Implementation:
+    """
+    Each implementation in turn, for the tests of C{Cooperator} and friends;
+    the C{c} one is skipped while the extension lacks any of them.
+    """
+    if any(getattr(impl, name) is None for name in COOPERATOR_NAMES):
+        pytest.skip("C Cooperator not implemented yet")
+    return impl
