@@ -126,6 +126,22 @@ typedef struct {
     double end;
 } terminator;
 
+/* Does _Timer read the real clock?  Tests patch time.time (and _Timer
+ * reads it through twisted.internet.task's `time`): then run _Timer itself. */
+static int
+timer_reads_real_clock(tf_state *state)
+{
+    PyObject *module = PyObject_GetAttr(state->task_module, state->str_time);
+    PyObject *now = module ? PyObject_GetAttr(module, state->str_time) : NULL;
+    Py_XDECREF(module);
+    if (now == NULL) {
+        return -1;
+    }
+    int real = now == state->real_time_time;
+    Py_DECREF(now);
+    return real;
+}
+
 static int
 terminator_start(tf_state *state, PyObject *cooperator, terminator *t)
 {
@@ -136,7 +152,13 @@ terminator_start(tf_state *state, PyObject *cooperator, terminator *t)
     }
     t->predicate = NULL;
     t->end = 0.0;
-    if (factory == state->twisted_timer) {
+    int real = factory == state->twisted_timer ? timer_reads_real_clock(state)
+                                               : 0;
+    if (real < 0) {
+        Py_DECREF(factory);
+        return -1;
+    }
+    if (real) {
         PyObject *max_slice = PyObject_GetAttr(factory, state->str_MAX_SLICE);
         double slice = max_slice ? PyFloat_AsDouble(max_slice) : -1.0;
         Py_XDECREF(max_slice);

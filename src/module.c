@@ -147,6 +147,7 @@ intern_names(tf_state *state)
     TF_INTERN(str_delayedCall, "_delayedCall");
     TF_INTERN(str_reschedule, "_reschedule");
     TF_INTERN(str_timers, "_timers");
+    TF_INTERN(str_time, "time");
 #undef TF_INTERN
     return 0;
 }
@@ -194,8 +195,11 @@ import_cooperator_helpers(tf_state *state)
     state->task_done = import_attr(module, "taskDone");
     state->task_failed = import_attr(module, "taskFailed");
     state->task_waits = import_attr(module, "taskWaits");
+    state->task_module = PyImport_ImportModule("twisted.internet.task");
+    state->real_time_time = import_attr("time", "time");
     return (state->deferred_type && state->twisted_timer && state->task_done &&
-            state->task_failed && state->task_waits)
+            state->task_failed && state->task_waits && state->task_module &&
+            state->real_time_time)
                ? 0
                : -1;
 }
@@ -313,6 +317,8 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->task_failed);
     Py_VISIT(state->task_waits);
     Py_VISIT(state->fast_task_class);
+    Py_VISIT(state->task_module);
+    Py_VISIT(state->real_time_time);
     Py_VISIT(state->str_debug);
     Py_VISIT(state->str_seconds);
     Py_VISIT(state->str_delay);
@@ -338,6 +344,7 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->str_delayedCall);
     Py_VISIT(state->str_reschedule);
     Py_VISIT(state->str_timers);
+    Py_VISIT(state->str_time);
     return 0;
 }
 
@@ -373,6 +380,8 @@ module_clear(PyObject *module)
     Py_CLEAR(state->task_failed);
     Py_CLEAR(state->task_waits);
     Py_CLEAR(state->fast_task_class);
+    Py_CLEAR(state->task_module);
+    Py_CLEAR(state->real_time_time);
     Py_CLEAR(state->str_debug);
     Py_CLEAR(state->str_seconds);
     Py_CLEAR(state->str_delay);
@@ -398,6 +407,7 @@ module_clear(PyObject *module)
     Py_CLEAR(state->str_delayedCall);
     Py_CLEAR(state->str_reschedule);
     Py_CLEAR(state->str_timers);
+    Py_CLEAR(state->str_time);
     return 0;
 }
 

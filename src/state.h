@@ -46,6 +46,8 @@ typedef struct {
     PyObject *task_failed;
     PyObject *task_waits;
     PyObject *fast_task_class;     /* twisted_fast.task.CooperativeTask */
+    PyObject *task_module;         /* twisted.internet.task */
+    PyObject *real_time_time;      /* time.time, to spot a patched one */
 
     /* Interned names. */
     PyObject *str_debug;
@@ -73,6 +75,7 @@ typedef struct {
     PyObject *str_delayedCall;
     PyObject *str_reschedule;
     PyObject *str_timers;
+    PyObject *str_time;
 
     /* Every live timer owner (a list threaded through the owners), walked
      * by the GC callback; see timerowner.c.  Not a reference. */

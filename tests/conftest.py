@@ -143,7 +143,11 @@ class Implementation:
         One of C{COOPERATOR_NAMES} in this implementation, or C{None}.
         """
         if self.isC:
-            return getattr(_compat.speedups, name, None)
+            if not _compat.ACCELERATED:
+                return None
+            from twisted_fast import task as fastTask
+
+            return getattr(fastTask, name)
         return TWISTED_COOPERATOR[name]
 
 

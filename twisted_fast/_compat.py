@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import platform
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 from zope.interface import classImplements
 
@@ -65,8 +65,11 @@ if speedups is not None:
 
     LoopingCall.__module__ = "twisted_fast.task"
 
+    _TaskIteratorT = TypeVar("_TaskIteratorT")
+
     class CooperativeTask(  # type: ignore[misc,no-redef]
-        speedups.CooperativeTaskStep, TwistedCooperativeTask  # type: ignore[name-defined]
+        speedups.CooperativeTaskStep,  # type: ignore[name-defined]
+        TwistedCooperativeTask[_TaskIteratorT],  # type: ignore[valid-type]
     ):
         __doc__ = TwistedCooperativeTask.__doc__
 
