@@ -44,6 +44,7 @@ from hypothesis import assume, given, note
 from hypothesis import strategies as st
 
 from reactorhelpers import (  # the fixtures are used by name
+    NEW_TIMED_CALL_LOGGING,
     TWISTED_CLASSES,
     TWISTED_REACTORS,
     ReactorImplementation,
@@ -54,6 +55,7 @@ from reactorhelpers import (  # the fixtures are used by name
     failureEvents,
     flavour,  # noqa: F401
     isFast,
+    newTimedCallLogging,
     reactor,  # noqa: F401
     reactorClass,  # noqa: F401
     reactorImpl,  # noqa: F401
@@ -229,10 +231,15 @@ class TestCallLater:
     ) -> None:
         """
         Twisted 26.10's reactor accepts a non-callable; the call fails when it
-        runs, logging a L{TypeError}, and the pass goes on.
+        runs, logging a L{TypeError}, and the pass goes on.  (Twisted before
+        24 asserted, as the fast reactor does.)
         """
         reactor = buildReactor(twistedReactorImpl.classes[flavour])
         clock = useFakeTime(reactor)
+        if not NEW_TIMED_CALL_LOGGING:
+            with pytest.raises(AssertionError, match="42 is not callable"):
+                reactor.callLater(0, 42)
+            return
         call = reactor.callLater(0, 42)
         ran: list[int] = []
         reactor.callLater(1, ran.append, 1)
@@ -244,6 +251,38 @@ class TestCallLater:
         assert event["log_failure"].type is TypeError
         assert formatEvent(event) == "while handling timed call"
         assert call.called and ran == [1]
+
+    def test_sameFailureEventsAsTwisted(
+        self, reactorClass: type, twistedClass: type, buildReactor: Build
+    ) -> None:
+        """
+        Whatever this Twisted's version logs for a failing timed call, the
+        fast reactor logs the same events: keys, level, namespace, text and
+        failure type.
+        """
+
+        def scenario(reactor: Any) -> Any:
+            clock = useFakeTime(reactor)
+            reactor.callLater(0, boom)
+            clock.advance(1)
+            with capturedEvents() as events:
+                reactor.runUntilCurrent()
+            return [
+                (
+                    sorted(key for key in event if key not in ("log_time", "time")),
+                    event.get("log_level"),
+                    event.get("log_namespace"),
+                    # Up to the traceback, whose outer frames are the test's.
+                    formatEvent(event).split("Traceback")[0],
+                    type(event.get("log_failure", event.get("failure"))),
+                )
+                for event in events
+            ]
+
+        expected, actual = differential(
+            twistedClass, reactorClass, buildReactor, scenario
+        )
+        assert expected and actual == expected
 
     def test_keywordArguments(self, reactor: Any) -> None:
         """
@@ -1017,6 +1056,7 @@ class TestFailures:
     on.
     """
 
+    @newTimedCallLogging
     def test_loggedAndThePassGoesOn(self, reactor: Any) -> None:
         """
         Each failing call is logged (namespace C{twisted.internet.base},
@@ -1055,6 +1095,7 @@ class TestFailures:
             assert failure.frames[-1][0] == function
         assert failures[1]["log_failure"].value is bad
 
+    @newTimedCallLogging
     def test_failureFrames(
         self, reactorClass: type, twistedClass: type, buildReactor: Build
     ) -> None:
@@ -1083,6 +1124,7 @@ class TestFailures:
             ["_timedCallFailed", "boom"],
         )
 
+    @newTimedCallLogging
     def test_legacyObserver(self, reactor: Any) -> None:
         """
         A legacy observer (C{twisted.python.log.addObserver}) sees the
@@ -1101,6 +1143,7 @@ class TestFailures:
         assert event["why"] == "while handling timed call"
         assert event["failure"].type is ZeroDivisionError
 
+    @newTimedCallLogging
     @pytest.mark.parametrize("kind", [KeyboardInterrupt, SystemExit])
     def test_baseExceptions(self, reactor: Any, kind: type[BaseException]) -> None:
         """
@@ -1123,6 +1166,7 @@ class TestFailures:
         assert ran == [1]
         assert reactor.getDelayedCalls() == []
 
+    @newTimedCallLogging
     def test_whileRunning(self, reactor: Any) -> None:
         """
         Under C{run()}, a failing timed call is logged and the reactor keeps
@@ -1146,6 +1190,7 @@ class TestFailures:
         """
         assert reactor.callLater(1, noop).creator is None
 
+    @newTimedCallLogging
     def test_debugMode(
         self,
         reactorImpl: ReactorImplementation,
@@ -1799,7 +1844,10 @@ class _Interpreter:
         for op in program:
             with capturedEvents() as events:
                 self.do(op)
-            failures = [e["log_failure"].value.args for e in failureEvents(events)]
+            failures = [
+                e.get("log_failure", e.get("failure")).value.args
+                for e in failureEvents(events)
+            ]
             self.trace.append(("step", op[0], failures, self.state()))
             assertHeapSound(self.reactor)
         return self.trace

@@ -65,11 +65,16 @@ if speedups is not None:
 
     LoopingCall.__module__ = "twisted_fast.task"
 
+    # Generic like Twisted's (from Twisted 23 on), so CooperativeTask[X] works.
     _TaskIteratorT = TypeVar("_TaskIteratorT")
+    _taskBase: Any = (
+        TwistedCooperativeTask[_TaskIteratorT]  # type: ignore[index]
+        if hasattr(TwistedCooperativeTask, "__class_getitem__")
+        else TwistedCooperativeTask
+    )
 
     class CooperativeTask(  # type: ignore[misc,no-redef]
-        speedups.CooperativeTaskStep,  # type: ignore[name-defined]
-        TwistedCooperativeTask[_TaskIteratorT],  # type: ignore[valid-type]
+        speedups.CooperativeTaskStep, _taskBase  # type: ignore[name-defined]
     ):
         __doc__ = TwistedCooperativeTask.__doc__
 
