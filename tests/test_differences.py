@@ -574,3 +574,149 @@ class TestGCTracking:
         """
         clock = twistedImpl.Clock()
         assert gc.is_tracked(clock.callLater(1, lambda: None))
+
+
+# --- the LoopingCall and Cooperator halves ---------------------------------------------
+
+
+class TestTaskWorkUnitLookup:
+    """
+    The C tick runs the work unit of C{twisted_fast.task.CooperativeTask}
+    itself without looking C{_oneWorkUnit} up; subclasses are looked up.
+    """
+
+    @staticmethod
+    def _tickWithPatchedWorkUnit(
+        cooperatorClass: Any, taskClass: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> list[str]:
+        seen: list[str] = []
+        monkeypatch.setattr(taskClass, "_oneWorkUnit", lambda self: seen.append("patched"))
+        coop = cooperatorClass(
+            terminationPredicateFactory=lambda: (lambda: True),
+            scheduler=lambda f: None,
+        )
+        coop.cooperate(iter([1, 2]))
+        coop._tick()
+        return seen
+
+    def test_patchOnTheClassNotSeen(
+        self, cimpl: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """
+        A C{_oneWorkUnit} patched on C{twisted_fast.task.CooperativeTask}
+        itself does not run: the real step does.
+        """
+        from twisted_fast import _compat
+
+        seen = self._tickWithPatchedWorkUnit(
+            _compat.Cooperator, _compat.CooperativeTask, monkeypatch
+        )
+        assert seen == []
+
+    def test_subclassOverrideSeen(self, cimpl: Any) -> None:
+        """
+        A subclass's C{_oneWorkUnit} runs.
+        """
+        from twisted_fast import _compat
+
+        seen: list[str] = []
+
+        class Task(_compat.CooperativeTask):  # type: ignore[misc,name-defined]
+            def _oneWorkUnit(self) -> None:
+                seen.append("override")
+
+        coop = _compat.Cooperator(
+            terminationPredicateFactory=lambda: (lambda: True),
+            scheduler=lambda f: None,
+        )
+        Task(iter([1]), coop)
+        coop._tick()
+        assert seen == ["override"]
+
+    def test_patchOnTheClassTwisted(
+        self, twistedImpl: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """
+        Twisted looks C{_oneWorkUnit} up on every step.
+        """
+        from twisted.internet import task
+
+        seen = self._tickWithPatchedWorkUnit(
+            task.Cooperator, task.CooperativeTask, monkeypatch
+        )
+        assert seen == ["patched"]
+
+
+REGISTERED_INT_SCRIPT = """
+import sys
+from twisted.internet.defer import Deferred
+from twisted_fast import _compat
+from twisted.internet import task
+Deferred.register(int)
+Cooperator = _compat.Cooperator if sys.argv[1] == "c" else task.Cooperator
+coop = Cooperator(terminationPredicateFactory=lambda: (lambda: True),
+                  scheduler=lambda f: None)
+t = coop.cooperate(iter([5, 6]))
+failures = []
+t.whenDone().addErrback(failures.append)
+try:
+    coop._tick()
+except Exception as e:
+    failures.append(e)
+print(len(failures))
+"""
+
+
+@pytest.mark.parametrize("which, expected", [("c", "0"), ("twisted", "1")])
+def test_builtinValuesAreNotDeferreds(cimpl: Any, which: str, expected: str) -> None:
+    """
+    An iterator yielding an C{int} after C{int} was registered as a virtual
+    subclass of L{Deferred} (an ABC): the C step still treats the value as a
+    plain one; Twisted's C{isinstance} says Deferred and the step fails.  In a
+    subprocess: an ABC registration cannot be undone.
+    """
+    import os
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-c", REGISTERED_INT_SCRIPT, which],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=dict(os.environ),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+def _loopingCallFailureFrames(loopingCallClass: Any, clockClass: Any) -> list[str]:
+    def boom() -> None:
+        1 / 0
+
+    failures: list[Any] = []
+    loop = loopingCallClass(boom)
+    loop.clock = clockClass()
+    loop.start(1).addErrback(failures.append)
+    [failure] = failures
+    return [frame[0] for frame in failure.frames]
+
+
+def test_loopingCallFailureFrames(cimpl: Any) -> None:
+    """
+    A LoopingCall whose function raises: the failure's traceback starts at
+    the function, called from C, where Twisted's starts in maybeDeferred.
+    """
+    from twisted_fast import _compat
+
+    assert _loopingCallFailureFrames(_compat.LoopingCall, _compat.Clock) == ["boom"]
+
+
+def test_loopingCallFailureFramesTwisted(twistedImpl: Any) -> None:
+    """
+    Twisted's traceback starts in maybeDeferred.
+    """
+    from twisted.internet import task
+
+    frames = _loopingCallFailureFrames(task.LoopingCall, task.Clock)
+    assert frames == ["maybeDeferred", "boom"]
