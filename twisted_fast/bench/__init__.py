@@ -1,6 +1,6 @@
 """
-Side-by-side benchmarks: Twisted's own timer classes and reactor against
-twisted-fast's.
+Side-by-side benchmarks: Twisted's own timer classes, reactor, LoopingCall
+and Cooperator against twisted-fast's.
 
 Run C{python -m twisted_fast.bench} (see L{twisted_fast.bench.__main__}).
 

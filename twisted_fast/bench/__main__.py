@@ -1,6 +1,6 @@
 """
-Benchmark Twisted's timer classes and reactor against twisted-fast, side by
-side.
+Benchmark Twisted's timer classes, reactor, LoopingCall and Cooperator
+against twisted-fast, side by side.
 
 Usage::
 
@@ -8,6 +8,7 @@ Usage::
     python -m twisted_fast.bench --quick          # smoke run for CI
     python -m twisted_fast.bench --only cancel --rounds 9
     python -m twisted_fast.bench --only reactor   # the reactor workloads
+    python -m twisted_fast.bench --only loopingcall --only coiterate
     python -m twisted_fast.bench --json out.json --plot out.png
     python -m twisted_fast.bench --list
 
@@ -43,7 +44,8 @@ def parseArguments(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m twisted_fast.bench",
         description=(
-            "Benchmark Twisted's timer classes and reactor against twisted-fast."
+            "Benchmark Twisted's timer classes, reactor, LoopingCall and"
+            " Cooperator against twisted-fast."
         ),
     )
     parser.add_argument(

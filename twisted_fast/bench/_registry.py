@@ -24,7 +24,11 @@ from twisted_fast import _compat
 #: ignore C{ops} and return the measured value itself (untimed workloads, such
 #: as bytes per timer).  A runner that holds resources (a reactor's file
 #: descriptors, an event loop) may carry a C{close()} attribute: the harness
-#: calls it after the last round.
+#: calls it after the last round.  A runner may also carry an C{info()}
+#: attribute returning extra numbers to report but not judge (for example how
+#: late timers fired), as a C{dict} from a name to a number; a name ending in
+#: C{"_s"} is in seconds.  The harness calls it after the last round, before
+#: C{close()}.
 Runner = Callable[[int], float]
 
 
@@ -139,7 +143,11 @@ class Workload:
     @ivar references: third-party sides timed in the same rounds.
     @ivar targets: more goals, after C{target}.
     @ivar opsStep: timed runners are only ever asked for a multiple of this
-        many operations (e.g. whole batches or bursts).
+        many operations (e.g. whole batches or bursts); or a function of the
+        parameter returning that number (see L{stepFor}).
+    @ivar selfTimed: for a C{unit} of C{"s"}: the runner ignores C{ops} and
+        returns the seconds per operation itself, once per round, with no
+        calibration (e.g. CPU time per tick over a run of fixed duration).
     """
 
     name: str
@@ -156,7 +164,8 @@ class Workload:
     maxRounds: int | None = None
     references: tuple[Reference, ...] = ()
     targets: tuple[Target, ...] = ()
-    opsStep: int = 1
+    opsStep: int | Callable[[int], int] = 1
+    selfTimed: bool = False
 
     @property
     def allTargets(self) -> tuple[Target, ...]:
@@ -175,6 +184,13 @@ class Workload:
             return self.quickParams
         return self.params
 
+    def stepFor(self, param: int) -> int:
+        """
+        @return: timed runners at C{param} are only ever asked for a multiple
+            of this many operations.
+        """
+        return self.opsStep(param) if callable(self.opsStep) else self.opsStep
+
     def runsOn(self, implementation: Implementation, param: int) -> bool:
         """
         @return: whether C{param} is run on C{implementation}.
@@ -187,8 +203,13 @@ class Workload:
 
 
 #: Modules that define workloads; importing one registers its workloads.  A
-#: new workload module (reactor, LoopingCall, Cooperator) adds itself here.
-WORKLOAD_MODULES = ("twisted_fast.bench.clock", "twisted_fast.bench.reactor")
+#: new workload module adds itself here.
+WORKLOAD_MODULES = (
+    "twisted_fast.bench.clock",
+    "twisted_fast.bench.reactor",
+    "twisted_fast.bench.loopingcall",
+    "twisted_fast.bench.cooperator",
+)
 
 _registry: dict[str, Workload] = {}
 

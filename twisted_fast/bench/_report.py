@@ -84,6 +84,25 @@ def _cell(result: ParamResult, side: str, unit: str) -> str:
 _ROW = "{:<30} {:>9}  {:>17} {:>17} {:>8}  {}"
 
 
+def infoText(info: dict[str, float]) -> str:
+    """
+    @param info: what a runner's C{info()} returned.
+    @return: e.g. C{"lateness median 3.1 ms, ticks 812,000"}: a name ending
+        in C{"_s"} is in seconds.
+    """
+    parts = []
+    for name, value in info.items():
+        if name.endswith("_s"):
+            text = formatValue(value, "s")
+            name = name[:-2]
+        elif float(value).is_integer() and abs(value) >= 1000:
+            text = f"{value:,.0f}"
+        else:
+            text = f"{value:.3g}"
+        parts.append(f"{name.replace('_', ' ')} {text}")
+    return ", ".join(parts)
+
+
 def _targetText(result: TargetResult, unit: str) -> str:
     """
     @return: e.g. C{"fast >= 8x Twisted: x9.1 PASS"}, or for C{"max"}
@@ -126,6 +145,9 @@ def table(results: list[WorkloadResult]) -> str:
             )
             for more in targets[1:]:
                 lines.append(_ROW.format("", "", "", "", "", more))
+            for side, info in at.info.items():
+                label = {"twisted": TWISTED.label, "fast": FAST.label}.get(side, side)
+                lines.append(f"  {label}: {infoText(info)}")
             if "floor" in at.series:
                 lines.append(
                     _ROW.format(
@@ -211,6 +233,7 @@ def toJSON(
                         if reference.name in at.series
                     },
                     "skipped": at.skipped,
+                    "info": at.info,
                 }
                 for at in result.params
             ],

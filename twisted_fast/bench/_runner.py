@@ -60,11 +60,14 @@ class ParamResult:
     @ivar series: by side: C{"twisted"}, C{"fast"}, C{"floor"} and each
         reference's name, for those that ran.
     @ivar skipped: by reference name, why that side did not run.
+    @ivar info: by side, the extra numbers its runner's C{info()} returned
+        (reported, not judged).
     """
 
     param: int
     series: dict[str, Series] = field(default_factory=dict)
     skipped: dict[str, str] = field(default_factory=dict)
+    info: dict[str, dict[str, float]] = field(default_factory=dict)
 
     def median(self, side: str) -> float | None:
         """
@@ -244,7 +247,7 @@ def _runParam(
 
     @return: the results, or C{None} if no implementation runs at C{param}.
     """
-    timed = workload.unit == "s"
+    timed = workload.unit == "s" and not workload.selfTimed
     for implementation in IMPLEMENTATIONS.values():
         if workload.runsOn(implementation, param):
             progress(f"{where}: setting up {implementation.name}")
@@ -266,7 +269,7 @@ def _runParam(
     if timed:
         for side, run in runners.items():
             progress(f"{where}: calibrating {side}")
-            ops[side] = calibrate(run, roundTime, workload.opsStep)
+            ops[side] = calibrate(run, roundTime, workload.stepFor(param))
     for side in runners:
         paramResult.series[side] = Series([], ops[side])
     for number in range(1, rounds + 1):
@@ -280,6 +283,10 @@ def _runParam(
                 for side, series in paramResult.series.items()
             )
         )
+    for side, run in runners.items():
+        info = getattr(run, "info", None)
+        if info is not None:
+            paramResult.info[side] = dict(info())
     return paramResult
 
 

@@ -100,6 +100,28 @@ def iterate(reactor: Any) -> None:
     reactor.doIteration(0)
 
 
+def runUntil(reactor: Any, finished: Callable[[], object]) -> None:
+    """
+    Run C{reactor} as C{ReactorBase.mainLoop} does (C{runUntilCurrent()},
+    then C{doIteration(timeout())}: an C{epoll_wait} that sleeps until the
+    next timed call is due) until C{finished()} is true, checked after each
+    C{runUntilCurrent()}.
+
+    @raise RuntimeError: if the reactor has nothing left to run (it would
+        sleep for ever).
+    """
+    runUntilCurrent, timeout = reactor.runUntilCurrent, reactor.timeout
+    doIteration = reactor.doIteration
+    while True:
+        runUntilCurrent()
+        if finished():
+            return
+        t = timeout()
+        if t is None:
+            raise RuntimeError("the reactor has nothing left to run")
+        doIteration(t)
+
+
 class FakeTime:
     """
     A time that only moves when told, for a reactor's C{seconds}: calling
