@@ -231,6 +231,63 @@ clock_callLater(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
                                clock_check_call, 0);
 }
 
+/* --- for the LoopingCall tick -------------------------------------------------- */
+
+/* Is method `name` of this exact C Clock still ours (not replaced on the
+ * instance or patched on the class)? */
+static int
+method_is_ours(ClockObject *self, PyObject *name, PyObject *ours)
+{
+    tf_state *state = self->owner.state;
+    if (self->dict != NULL) {
+        int found = PyDict_Contains(self->dict, name);
+        if (found != 0) {
+            return found < 0 ? -1 : 0;
+        }
+    }
+    PyObject *method = PyDict_GetItemWithError(state->ClockType->tp_dict, name);
+    if (method == NULL && PyErr_Occurred()) {
+        return -1;
+    }
+    return method != NULL && method == ours;
+}
+
+PyObject *
+tf_clock_seconds_of(PyObject *clock)
+{
+    tf_state *state = Clock_CAST(clock)->owner.state;
+    if (Py_TYPE(clock) == state->ClockType) {
+        int kind = time_source_of(Clock_CAST(clock));
+        if (kind < 0) {
+            return NULL;
+        }
+        if (kind == TIME_FIELD) {
+            return PyFloat_FromDouble(Clock_CAST(clock)->right_now);
+        }
+    }
+    return PyObject_CallMethodNoArgs(clock, state->str_seconds);
+}
+
+PyObject *
+tf_clock_call_later_of(PyObject *clock, PyObject *delay, PyObject *callable)
+{
+    tf_state *state = Clock_CAST(clock)->owner.state;
+    if (Py_TYPE(clock) == state->ClockType) {
+        int ours = method_is_ours(Clock_CAST(clock), state->str_callLater,
+                                  state->clock_callLater_descr);
+        if (ours < 0) {
+            return NULL;
+        }
+        if (ours) {
+            PyObject *args[2] = {delay, callable};
+            return tf_owner_call_later(&Clock_CAST(clock)->owner, args, 2,
+                                       NULL, clock_check_call, 0);
+        }
+    }
+    return PyObject_CallMethodObjArgs(clock, state->str_callLater, delay,
+                                      callable, NULL);
+}
+
 /* Run every call due at the clock's current time, in order. */
 static int
 run_due_calls(ClockObject *self)

@@ -34,6 +34,70 @@ state_of(PyObject *self)
     return tf_get_state_by_type(Py_TYPE(self));
 }
 
+/* clock.c: seconds() and callLater(delay, f) of a C Clock without a method
+ * call when nothing replaced them. */
+PyObject *tf_clock_seconds_of(PyObject *clock);
+PyObject *tf_clock_call_later_of(PyObject *clock, PyObject *delay,
+                                 PyObject *callable);
+
+/*
+ * The loop's attributes.  twisted_fast.task.LoopingCall (registered) has no
+ * descriptor for any of the names a tick reads, so its instance dict, then
+ * its class, answer exactly as getattr would, with less work; any other
+ * class goes through getattr and setattr.
+ */
+static int
+is_plain_loop(tf_state *state, PyObject *self)
+{
+    return (PyObject *)Py_TYPE(self) == state->fast_loopingcall_class &&
+           ((AttrObject *)self)->dict != NULL;
+}
+
+static PyObject *
+get_attr(tf_state *state, PyObject *self, PyObject *name)
+{
+    if (is_plain_loop(state, self)) {
+        PyObject *value =
+            PyDict_GetItemWithError(((AttrObject *)self)->dict, name);
+        if (value != NULL) {
+            return Py_NewRef(value);
+        }
+        if (PyErr_Occurred()) {
+            return NULL;
+        }
+    }
+    return PyObject_GetAttr(self, name);
+}
+
+static int
+set_attr(tf_state *state, PyObject *self, PyObject *name, PyObject *value)
+{
+    if (is_plain_loop(state, self)) {
+        return PyDict_SetItem(((AttrObject *)self)->dict, name, value);
+    }
+    return PyObject_SetAttr(self, name, value);
+}
+
+static int
+is_c_clock(tf_state *state, PyObject *clock)
+{
+    return PyObject_TypeCheck(clock, state->ClockType);
+}
+
+PyObject *
+tf_register_loopingcall_class(PyObject *module, PyObject *cls)
+{
+    tf_state *state = tf_get_state(module);
+    if (!PyType_Check(cls) ||
+        !PyType_IsSubtype((PyTypeObject *)cls, state->LoopingCallTickType)) {
+        PyErr_SetString(PyExc_TypeError, "_register_loopingcall_class() takes "
+                                         "a LoopingCallTick subclass");
+        return NULL;
+    }
+    Py_XSETREF(state->fast_loopingcall_class, Py_NewRef(cls));
+    Py_RETURN_NONE;
+}
+
 /* --- _scheduleFrom ------------------------------------------------------------ */
 
 /* A number a tick can compute with in C doubles and get Python's answer:
@@ -115,9 +179,9 @@ schedule_from(tf_state *state, PyObject *self, PyObject *when)
     if (!as_exact_double(when, &now)) {
         return twisted_schedule_from(state, self, when);
     }
-    PyObject *interval = PyObject_GetAttr(self, state->str_interval);
+    PyObject *interval = get_attr(state, self, state->str_interval);
     PyObject *starttime =
-        interval ? PyObject_GetAttr(self, state->str_starttime) : NULL;
+        interval ? get_attr(state, self, state->str_starttime) : NULL;
     if (starttime == NULL) {
         Py_XDECREF(interval);
         return NULL;
@@ -129,16 +193,20 @@ schedule_from(tf_state *state, PyObject *self, PyObject *when)
         return PyErr_Occurred() ? NULL
                                 : twisted_schedule_from(state, self, when);
     }
-    PyObject *clock = PyObject_GetAttr(self, state->str_clock);
-    PyObject *call = clock ? PyObject_CallMethodObjArgs(
-                                 clock, state->str_callLater, delay, self, NULL)
-                           : NULL;
+    PyObject *clock = get_attr(state, self, state->str_clock);
+    PyObject *call = NULL;
+    if (clock != NULL) {
+        call = is_c_clock(state, clock)
+                   ? tf_clock_call_later_of(clock, delay, self)
+                   : PyObject_CallMethodObjArgs(clock, state->str_callLater,
+                                                delay, self, NULL);
+    }
     Py_XDECREF(clock);
     Py_DECREF(delay);
     if (call == NULL) {
         return NULL;
     }
-    int result = PyObject_SetAttr(self, state->str_call, call);
+    int result = set_attr(state, self, state->str_call, call);
     Py_DECREF(call);
     if (result < 0) {
         return NULL;
@@ -179,9 +247,9 @@ is_plain_result(tf_state *state, PyObject *result)
 static PyObject *
 call_function(tf_state *state, PyObject *self)
 {
-    PyObject *f = PyObject_GetAttr(self, state->str_f);
-    PyObject *a = f ? PyObject_GetAttr(self, state->str_a) : NULL;
-    PyObject *kw = a ? PyObject_GetAttr(self, state->str_kw) : NULL;
+    PyObject *f = get_attr(state, self, state->str_f);
+    PyObject *a = f ? get_attr(state, self, state->str_a) : NULL;
+    PyObject *kw = a ? get_attr(state, self, state->str_kw) : NULL;
     PyObject *args = kw ? PySequence_Tuple(a) : NULL;
     PyObject *result = NULL;
     if (args != NULL) {
@@ -224,7 +292,7 @@ slow_path(PyObject *helper, PyObject *self, PyObject *x)
 static PyObject *
 after_plain_result(tf_state *state, PyObject *self, PyObject *result)
 {
-    PyObject *running = PyObject_GetAttr(self, state->str_running);
+    PyObject *running = get_attr(state, self, state->str_running);
     int truth = running ? PyObject_IsTrue(running) : -1;
     Py_XDECREF(running);
     if (truth <= 0) {
@@ -235,9 +303,13 @@ after_plain_result(tf_state *state, PyObject *self, PyObject *result)
         return slow_path(state->tick_callback, self, result);
     }
     Py_DECREF(result);
-    PyObject *clock = PyObject_GetAttr(self, state->str_clock);
-    PyObject *now =
-        clock ? PyObject_CallMethodNoArgs(clock, state->str_seconds) : NULL;
+    PyObject *clock = get_attr(state, self, state->str_clock);
+    PyObject *now = NULL;
+    if (clock != NULL) {
+        now = is_c_clock(state, clock)
+                  ? tf_clock_seconds_of(clock)
+                  : PyObject_CallMethodNoArgs(clock, state->str_seconds);
+    }
     Py_XDECREF(clock);
     PyObject *done = now ? schedule_from(state, self, now) : NULL;
     Py_XDECREF(now);
@@ -257,7 +329,7 @@ loopingcalltick_call(PyObject *self, PyObject *args, PyObject *kwds)
         return NULL;
     }
     tf_state *state = state_of(self);
-    if (state == NULL || PyObject_SetAttr(self, state->str_call, Py_None) < 0) {
+    if (state == NULL || set_attr(state, self, state->str_call, Py_None) < 0) {
         return NULL;
     }
     PyObject *result = call_function(state, self);

@@ -54,8 +54,14 @@ PyDoc_STRVAR(gc_callback_doc,
 "Installed in gc.callbacks: before each full collection, make the GC track\n"
 "exactly the pending calls that something besides their clock holds.");
 
-/* cooperator.c */
+/* cooperator.c, loopingcall.c */
 PyObject *tf_register_task_class(PyObject *module, PyObject *cls);
+PyObject *tf_register_loopingcall_class(PyObject *module, PyObject *cls);
+
+PyDoc_STRVAR(register_loopingcall_class_doc,
+"_register_loopingcall_class($module, cls)\n--\n\n"
+"Tell the C tick which LoopingCall class keeps its state in its instance\n"
+"dict with no descriptors in the way (twisted_fast._compat calls it once).");
 
 PyDoc_STRVAR(register_task_class_doc,
 "_register_task_class($module, cls)\n--\n\n"
@@ -65,6 +71,8 @@ PyDoc_STRVAR(register_task_class_doc,
 static PyMethodDef module_methods[] = {
     {"_register_task_class", tf_register_task_class, METH_O,
      register_task_class_doc},
+    {"_register_loopingcall_class", tf_register_loopingcall_class, METH_O,
+     register_loopingcall_class_doc},
     {"_gc_callback", (PyCFunction)(void (*)(void))tf_owner_gc_callback,
      METH_FASTCALL, gc_callback_doc},
     {"_check_heap", check_heap, METH_O, check_heap_doc},
@@ -272,6 +280,11 @@ module_exec(PyObject *module)
     }
     state->clock_rightNow_descr =
         PyObject_GetAttr((PyObject *)state->ClockType, state->str_rightNow);
+    state->clock_callLater_descr =
+        PyObject_GetAttr((PyObject *)state->ClockType, state->str_callLater);
+    if (state->clock_callLater_descr == NULL) {
+        return -1;
+    }
     if (state->clock_seconds_descr == NULL ||
         state->clock_rightNow_descr == NULL) {
         return -1;
@@ -303,6 +316,7 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->runtime_seconds);
     Py_VISIT(state->twisted_dc_repr);
     Py_VISIT(state->clock_seconds_descr);
+    Py_VISIT(state->clock_callLater_descr);
     Py_VISIT(state->clock_rightNow_descr);
     Py_VISIT(state->twisted_schedule_from);
     Py_VISIT(state->deferred_or_failure);
@@ -319,6 +333,7 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->fast_task_class);
     Py_VISIT(state->task_module);
     Py_VISIT(state->real_time_time);
+    Py_VISIT(state->fast_loopingcall_class);
     Py_VISIT(state->str_debug);
     Py_VISIT(state->str_seconds);
     Py_VISIT(state->str_delay);
@@ -366,6 +381,7 @@ module_clear(PyObject *module)
     Py_CLEAR(state->runtime_seconds);
     Py_CLEAR(state->twisted_dc_repr);
     Py_CLEAR(state->clock_seconds_descr);
+    Py_CLEAR(state->clock_callLater_descr);
     Py_CLEAR(state->clock_rightNow_descr);
     Py_CLEAR(state->twisted_schedule_from);
     Py_CLEAR(state->deferred_or_failure);
@@ -382,6 +398,7 @@ module_clear(PyObject *module)
     Py_CLEAR(state->fast_task_class);
     Py_CLEAR(state->task_module);
     Py_CLEAR(state->real_time_time);
+    Py_CLEAR(state->fast_loopingcall_class);
     Py_CLEAR(state->str_debug);
     Py_CLEAR(state->str_seconds);
     Py_CLEAR(state->str_delay);

@@ -32,6 +32,7 @@ typedef struct {
     PyObject *runtime_seconds;     /* twisted.python.runtime.seconds */
     PyObject *twisted_dc_repr;     /* Twisted's DelayedCall.__repr__ function */
     PyObject *clock_seconds_descr; /* our Clock.seconds, to spot overrides */
+    PyObject *clock_callLater_descr; /* our Clock.callLater, likewise */
     PyObject *clock_rightNow_descr; /* our Clock.rightNow, likewise */
     PyObject *twisted_schedule_from; /* Twisted's LoopingCall._scheduleFrom */
     PyObject *deferred_or_failure;   /* (Deferred, Failure) */
@@ -48,6 +49,7 @@ typedef struct {
     PyObject *fast_task_class;     /* twisted_fast.task.CooperativeTask */
     PyObject *task_module;         /* twisted.internet.task */
     PyObject *real_time_time;      /* time.time, to spot a patched one */
+    PyObject *fast_loopingcall_class; /* twisted_fast.task.LoopingCall */
 
     /* Interned names. */
     PyObject *str_debug;

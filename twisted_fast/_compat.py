@@ -64,6 +64,7 @@ if speedups is not None:
         __doc__ = TwistedLoopingCall.__doc__
 
     LoopingCall.__module__ = "twisted_fast.task"
+    speedups._register_loopingcall_class(LoopingCall)
 
     # Generic like Twisted's (from Twisted 23 on), so CooperativeTask[X] works.
     _TaskIteratorT = TypeVar("_TaskIteratorT")
