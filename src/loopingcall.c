@@ -228,11 +228,19 @@ loopingcalltick_scheduleFrom(PyObject *self, PyObject *when)
 
 /* --- the tick ----------------------------------------------------------------- */
 
-/* Is this what maybeDeferred would wrap with succeed()? */
+/* Is this what maybeDeferred would wrap with succeed()?  Deferred is an ABC
+ * (it derives from typing.Awaitable), whose isinstance costs more than a
+ * tick: answer at once for the builtin types functions commonly return,
+ * which are neither Deferreds nor Failures (nobody registers them as
+ * virtual subclasses of Deferred). */
 static int
 is_plain_result(tf_state *state, PyObject *result)
 {
-    if (result == Py_None) {
+    PyTypeObject *type = Py_TYPE(result);
+    if (result == Py_None || type == &PyLong_Type || type == &PyFloat_Type ||
+        type == &PyUnicode_Type || type == &PyBytes_Type ||
+        type == &PyTuple_Type || type == &PyList_Type || type == &PyDict_Type ||
+        type == &PyBool_Type) {
         return 1;
     }
     if (PyCoro_CheckExact(result)) {
