@@ -388,12 +388,9 @@ static PyType_Slot timerqueue_slots[] = {
  * class-level patches working.
  */
 static TimerQueueObject *
-queue_of(PyObject *reactor)
+queue_of(PyTypeObject *defining_class, PyObject *reactor)
 {
-    tf_state *state = tf_get_state_by_type(Py_TYPE(reactor));
-    if (state == NULL) {
-        return NULL;
-    }
+    tf_state *state = tf_get_state_by_class(defining_class);
     PyObject *queue = PyObject_GetAttr(reactor, state->str_timers);
     if (queue == NULL) {
         return NULL;
@@ -408,10 +405,11 @@ queue_of(PyObject *reactor)
 }
 
 static PyObject *
-reactormethods_callLater(PyObject *self, PyObject *const *args,
-                         Py_ssize_t nargs, PyObject *kwnames)
+reactormethods_callLater(PyObject *self, PyTypeObject *defining_class,
+                         PyObject *const *args, Py_ssize_t nargs,
+                         PyObject *kwnames)
 {
-    TimerQueueObject *queue = queue_of(self);
+    TimerQueueObject *queue = queue_of(defining_class, self);
     if (queue == NULL) {
         return NULL;
     }
@@ -422,9 +420,15 @@ reactormethods_callLater(PyObject *self, PyObject *const *args,
 }
 
 static PyObject *
-reactormethods_getDelayedCalls(PyObject *self, PyObject *Py_UNUSED(ignored))
+reactormethods_getDelayedCalls(PyObject *self, PyTypeObject *defining_class,
+                               PyObject *const *Py_UNUSED(args),
+                               Py_ssize_t nargs, PyObject *kwnames)
 {
-    TimerQueueObject *queue = queue_of(self);
+    if (nargs != 0 || (kwnames != NULL && PyTuple_GET_SIZE(kwnames) != 0)) {
+        PyErr_SetString(PyExc_TypeError, "getDelayedCalls() takes no arguments");
+        return NULL;
+    }
+    TimerQueueObject *queue = queue_of(defining_class, self);
     PyObject *calls =
         queue ? timerqueue_getDelayedCalls((PyObject *)queue, NULL) : NULL;
     Py_XDECREF(queue);
@@ -432,20 +436,30 @@ reactormethods_getDelayedCalls(PyObject *self, PyObject *Py_UNUSED(ignored))
 }
 
 static PyObject *
-reactormethods_timeout(PyObject *self, PyObject *Py_UNUSED(ignored))
+reactormethods_timeout(PyObject *self, PyTypeObject *defining_class,
+                       PyObject *const *Py_UNUSED(args), Py_ssize_t nargs,
+                       PyObject *kwnames)
 {
-    TimerQueueObject *queue = queue_of(self);
+    if (nargs != 0 || (kwnames != NULL && PyTuple_GET_SIZE(kwnames) != 0)) {
+        PyErr_SetString(PyExc_TypeError, "timeout() takes no arguments");
+        return NULL;
+    }
+    TimerQueueObject *queue = queue_of(defining_class, self);
     PyObject *timeout = queue ? timerqueue_timeout((PyObject *)queue, NULL) : NULL;
     Py_XDECREF(queue);
     return timeout;
 }
 
+#define TF_WITH_CLASS (METH_METHOD | METH_FASTCALL | METH_KEYWORDS)
+
 static PyMethodDef reactormethods_methods[] = {
     {"callLater", (PyCFunction)(void (*)(void))reactormethods_callLater,
-     METH_FASTCALL | METH_KEYWORDS, timerqueue_callLater_doc},
-    {"getDelayedCalls", reactormethods_getDelayedCalls, METH_NOARGS,
+     TF_WITH_CLASS, timerqueue_callLater_doc},
+    {"getDelayedCalls",
+     (PyCFunction)(void (*)(void))reactormethods_getDelayedCalls, TF_WITH_CLASS,
      timerqueue_getDelayedCalls_doc},
-    {"timeout", reactormethods_timeout, METH_NOARGS, timerqueue_timeout_doc},
+    {"timeout", (PyCFunction)(void (*)(void))reactormethods_timeout,
+     TF_WITH_CLASS, timerqueue_timeout_doc},
     {NULL},
 };
 
