@@ -22,12 +22,6 @@
  */
 #include "util.h"
 
-static tf_state *
-state_of(PyObject *self)
-{
-    return tf_get_state_by_type(Py_TYPE(self));
-}
-
 /* --- a work unit -------------------------------------------------------------- */
 
 /* next(iterator), as the builtin: a TypeError for a non-iterator.  NULL
@@ -43,33 +37,14 @@ next_of(PyObject *iterator)
     return PyIter_Next(iterator);
 }
 
-/* helper(task, x) from twisted_fast._cooperator; steals x. */
-static int
-call_helper(PyObject *helper, PyObject *task, PyObject *x)
-{
-    PyObject *result = PyObject_CallFunctionObjArgs(helper, task, x, NULL);
-    Py_XDECREF(x);
-    Py_XDECREF(result);
-    return result ? 0 : -1;
-}
-
-/*
- * isinstance(result, Deferred).  Deferred is an ABC (it derives from
- * typing.Awaitable), whose isinstance costs more than a whole step: answer
- * at once for None and the builtin types iterators commonly yield, which
- * are not Deferreds (nobody registers them as virtual subclasses of it).
- */
+/* isinstance(result, Deferred), quickly for builtin values (util.h). */
 static int
 is_deferred(tf_state *state, PyObject *result)
 {
-    PyTypeObject *type = Py_TYPE(result);
-    if (result == Py_None || type == &PyLong_Type || type == &PyFloat_Type ||
-        type == &PyUnicode_Type || type == &PyBytes_Type ||
-        type == &PyTuple_Type || type == &PyList_Type || type == &PyDict_Type ||
-        type == &PyBool_Type) {
+    if (tf_is_common_builtin(result)) {
         return 0;
     }
-    if (PyType_IsSubtype(type, (PyTypeObject *)state->deferred_type)) {
+    if (PyType_IsSubtype(Py_TYPE(result), (PyTypeObject *)state->deferred_type)) {
         return 1;
     }
     return PyObject_IsInstance(result, state->deferred_type);
@@ -87,11 +62,11 @@ one_work_unit(tf_state *state, PyObject *task)
     if (result == NULL) {
         if (!PyErr_Occurred()) {
             /* StopIteration: _completeWith(TaskDone(), self._iterator). */
-            return call_helper(state->task_done, task, iterator);
+            return tf_call_helper(state->task_done, task, iterator);
         }
         Py_DECREF(iterator);
         PyObject *exception = tf_take_exception();
-        return exception ? call_helper(state->task_failed, task, exception)
+        return exception ? tf_call_helper(state->task_failed, task, exception)
                          : -1;
     }
     Py_DECREF(iterator);
@@ -100,7 +75,7 @@ one_work_unit(tf_state *state, PyObject *task)
         Py_DECREF(result);
         return deferred;
     }
-    return call_helper(state->task_waits, task, result);
+    return tf_call_helper(state->task_waits, task, result);
 }
 
 PyDoc_STRVAR(taskstep_oneWorkUnit_doc,
@@ -110,7 +85,7 @@ PyDoc_STRVAR(taskstep_oneWorkUnit_doc,
 static PyObject *
 taskstep_oneWorkUnit(PyObject *self, PyObject *Py_UNUSED(ignored))
 {
-    tf_state *state = state_of(self);
+    tf_state *state = tf_get_state_of(self);
     if (state == NULL || one_work_unit(state, self) < 0) {
         return NULL;
     }
@@ -277,7 +252,7 @@ PyDoc_STRVAR(coopstep_tick_doc,
 static PyObject *
 coopstep_tick(PyObject *self, PyObject *Py_UNUSED(ignored))
 {
-    tf_state *state = state_of(self);
+    tf_state *state = tf_get_state_of(self);
     if (state == NULL ||
         PyObject_SetAttr(self, state->str_delayedCall, Py_None) < 0) {
         return NULL;

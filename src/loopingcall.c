@@ -28,12 +28,6 @@ PyDoc_STRVAR(loopingcalltick_doc,
 "The per-tick half of LoopingCall in C: __call__ and _scheduleFrom.  Use\n"
 "twisted_fast.task.LoopingCall, which adds Twisted's own methods.");
 
-static tf_state *
-state_of(PyObject *self)
-{
-    return tf_get_state_by_type(Py_TYPE(self));
-}
-
 /* clock.c: seconds() and callLater(delay, f) of a C Clock without a method
  * call when nothing replaced them. */
 PyObject *tf_clock_seconds_of(PyObject *clock);
@@ -222,25 +216,18 @@ PyDoc_STRVAR(loopingcalltick_scheduleFrom_doc,
 static PyObject *
 loopingcalltick_scheduleFrom(PyObject *self, PyObject *when)
 {
-    tf_state *state = state_of(self);
+    tf_state *state = tf_get_state_of(self);
     return state ? schedule_from(state, self, when) : NULL;
 }
 
 /* --- the tick ----------------------------------------------------------------- */
 
-/* Is this what maybeDeferred would wrap with succeed()?  Deferred is an ABC
- * (it derives from typing.Awaitable), whose isinstance costs more than a
- * tick: answer at once for the builtin types functions commonly return,
- * which are neither Deferreds nor Failures (nobody registers them as
- * virtual subclasses of Deferred). */
+/* Is this what maybeDeferred would wrap with succeed()?  Quickly for
+ * builtin values (util.h). */
 static int
 is_plain_result(tf_state *state, PyObject *result)
 {
-    PyTypeObject *type = Py_TYPE(result);
-    if (result == Py_None || type == &PyLong_Type || type == &PyFloat_Type ||
-        type == &PyUnicode_Type || type == &PyBytes_Type ||
-        type == &PyTuple_Type || type == &PyList_Type || type == &PyDict_Type ||
-        type == &PyBool_Type) {
+    if (tf_is_common_builtin(result)) {
         return 1;
     }
     if (PyCoro_CheckExact(result)) {
@@ -282,16 +269,14 @@ call_function(tf_state *state, PyObject *self)
     return result;
 }
 
-/* Hand the tick to a Python helper of twisted_fast.task: helper(self, x). */
+/* Hand the rest of the tick to a helper of twisted_fast._loopingcall:
+ * helper(self, x), stealing x. */
 static PyObject *
 slow_path(PyObject *helper, PyObject *self, PyObject *x)
 {
-    PyObject *result = PyObject_CallFunctionObjArgs(helper, self, x, NULL);
-    Py_DECREF(x);
-    if (result == NULL) {
+    if (tf_call_helper(helper, self, x) < 0) {
         return NULL;
     }
-    Py_DECREF(result);
     Py_RETURN_NONE;
 }
 
@@ -336,7 +321,7 @@ loopingcalltick_call(PyObject *self, PyObject *args, PyObject *kwds)
         PyErr_SetString(PyExc_TypeError, "LoopingCall() takes no arguments");
         return NULL;
     }
-    tf_state *state = state_of(self);
+    tf_state *state = tf_get_state_of(self);
     if (state == NULL || set_attr(state, self, state->str_call, Py_None) < 0) {
         return NULL;
     }

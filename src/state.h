@@ -119,6 +119,13 @@ tf_get_state_by_type(PyTypeObject *type)
     return module ? tf_get_state(module) : NULL;
 }
 
+/* From an instance of our types or their subclasses. */
+static inline tf_state *
+tf_get_state_of(PyObject *obj)
+{
+    return tf_get_state_by_type(Py_TYPE(obj));
+}
+
 /*
  * From a dealloc, where the instance's type may be a dying subclass that the
  * GC has already cleared: PyType_GetModuleByDef walks tp_mro, which

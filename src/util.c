@@ -39,6 +39,15 @@ tf_wall_clock(double *now)
     return 0;
 }
 
+int
+tf_call_helper(PyObject *helper, PyObject *a, PyObject *b)
+{
+    PyObject *result = PyObject_CallFunctionObjArgs(helper, a, b, NULL);
+    Py_XDECREF(b);
+    Py_XDECREF(result);
+    return result ? 0 : -1;
+}
+
 #define AttrObject_CAST(op) ((AttrObject *)(op))
 
 int

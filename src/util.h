@@ -16,6 +16,27 @@ PyObject *tf_take_exception(void);
  * 0, or -1 with OSError. */
 int tf_wall_clock(double *now);
 
+/* helper(a, b), for the Python halves of the LoopingCall and Cooperator
+ * steps: 0, or -1 with the helper's exception.  Steals b. */
+int tf_call_helper(PyObject *helper, PyObject *a, PyObject *b);
+
+/*
+ * Is value None or of a builtin type (int, float, str, bytes, tuple, list,
+ * dict, bool)?  Such values are not Deferreds or Failures, and answering so
+ * at once saves isinstance(value, Deferred): Deferred is an ABC (it derives
+ * from typing.Awaitable), whose isinstance costs more than a whole step.
+ * (Nobody registers builtin types as virtual subclasses of Deferred.)
+ */
+static inline int
+tf_is_common_builtin(PyObject *value)
+{
+    PyTypeObject *type = Py_TYPE(value);
+    return value == Py_None || type == &PyLong_Type || type == &PyFloat_Type ||
+           type == &PyUnicode_Type || type == &PyBytes_Type ||
+           type == &PyTuple_Type || type == &PyList_Type ||
+           type == &PyDict_Type || type == &PyBool_Type;
+}
+
 /*
  * AttrObject: the C base of the types whose state lives in their instance
  * dict, as in the Twisted class they speed up (LoopingCallTick,
