@@ -37,7 +37,8 @@ typedef struct {
 } tf_heap_entry;
 
 typedef struct {
-    tf_heap_entry *entries;
+    tf_heap_entry *entries; /* inside block, aligned as heap.c explains */
+    void *block;
     size_t len;
     size_t cap;
     uint64_t *next_seq; /* the owner's counter */
