@@ -201,9 +201,11 @@ tf_owner_pop_due(TimerOwnerObject *owner, double now)
     tf_heap_remove(&owner->heap, node);
     if (owner->heap.len > 0) {
         /* The next call to fire is the new root; with many timers its
-         * object is not in cache.  Start loading it now. */
-        tf_heap_prefetch(entry_call(&owner->heap.entries[0]),
-                         sizeof(DelayedCallObject));
+         * object is not in cache.  Start loading it now, from the GC
+         * header in front of it (two pointers, read first when it fires). */
+        tf_heap_prefetch((const char *)entry_call(&owner->heap.entries[0]) -
+                             2 * sizeof(void *),
+                         sizeof(DelayedCallObject) + 2 * sizeof(void *));
     }
     return tf_delayedcall_from_node(node); /* the heap's reference */
 }
