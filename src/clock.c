@@ -17,6 +17,7 @@
  * each such call the loop re-reads the heap from scratch.
  */
 #include "timerowner.h"
+#include "util.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -55,28 +56,13 @@ typedef enum {
     TIME_METHOD,    /* self.seconds(): replaced */
 } time_source;
 
-/* Is name, looked up on the type, still the descriptor we defined? */
-static int
-type_attribute_is(PyTypeObject *type, tf_state *state, PyObject *name,
-                  PyObject *ours)
+/* Is name, looked up on the type, still the descriptor we defined?  (When
+ * it was deleted, "no": the attribute access that follows raises the
+ * AttributeError where Twisted would.) */
+static inline int
+type_attribute_is(PyTypeObject *type, PyObject *name, PyObject *ours)
 {
-    PyObject *found;
-    if (type == state->ClockType) {
-        found = PyDict_GetItemWithError(type->tp_dict, name);
-        return found == ours ? 1 : (PyErr_Occurred() ? -1 : 0);
-    }
-    found = PyObject_GetAttr((PyObject *)type, name);
-    if (found == NULL) {
-        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
-            return -1;
-        }
-        /* Deleted: answer "not ours", and the attribute access that
-         * follows raises the AttributeError again, where Twisted would. */
-        PyErr_Clear();
-        return 0;
-    }
-    Py_DECREF(found);
-    return found == ours;
+    return tf_type_lookup(type, name) == ours;
 }
 
 static int
@@ -90,15 +76,13 @@ time_source_of(ClockObject *self)
             return found < 0 ? -1 : TIME_METHOD;
         }
     }
-    int ours = type_attribute_is(type, state, state->str_seconds,
-                                 state->clock_seconds_descr);
-    if (ours <= 0) {
-        return ours < 0 ? -1 : TIME_METHOD;
+    if (!type_attribute_is(type, state->str_seconds,
+                           state->clock_seconds_descr)) {
+        return TIME_METHOD;
     }
-    ours = type_attribute_is(type, state, state->str_rightNow,
-                             state->clock_rightNow_descr);
-    if (ours <= 0) {
-        return ours < 0 ? -1 : TIME_ATTRIBUTE;
+    if (!type_attribute_is(type, state->str_rightNow,
+                           state->clock_rightNow_descr)) {
+        return TIME_ATTRIBUTE;
     }
     return TIME_FIELD;
 }
@@ -190,12 +174,8 @@ clock_seconds(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
     ClockObject *self = Clock_CAST(op);
     tf_state *state = self->owner.state;
-    int ours = type_attribute_is(Py_TYPE(self), state, state->str_rightNow,
-                                 state->clock_rightNow_descr);
-    if (ours < 0) {
-        return NULL;
-    }
-    if (!ours) {
+    if (!type_attribute_is(Py_TYPE(self), state->str_rightNow,
+                           state->clock_rightNow_descr)) {
         return PyObject_GetAttr(op, state->str_rightNow);
     }
     return PyFloat_FromDouble(self->right_now);
@@ -360,12 +340,8 @@ clock_advance(PyObject *op, PyObject *amount)
     if (parse_time(amount, &seconds, "amount") < 0) {
         return NULL;
     }
-    int ours = type_attribute_is(Py_TYPE(self), state, state->str_rightNow,
-                                 state->clock_rightNow_descr);
-    if (ours < 0) {
-        return NULL;
-    }
-    if (!ours) {
+    if (!type_attribute_is(Py_TYPE(self), state->str_rightNow,
+                           state->clock_rightNow_descr)) {
         if (advance_attribute(self, amount) < 0) {
             return NULL;
         }

@@ -24,6 +24,7 @@
 #include <stddef.h>
 
 #include "debug.h"
+#include "util.h"
 #include "structmember.h"
 
 PyDoc_STRVAR(delayedcall_doc,
@@ -197,12 +198,12 @@ is_debug(tf_state *state, DelayedCallObject *self)
     PyObject *flag;
     PyTypeObject *type = Py_TYPE(self);
     if (self->dict == NULL && type == state->DelayedCallType) {
-        /* Nothing can shadow our own type's dict entry: skip the MRO walk. */
-        flag = PyDict_GetItemWithError(type->tp_dict, state->str_debug);
-        if (flag == NULL) {
-            return PyErr_Occurred() ? -1 : 0;
+        /* No instance dict to shadow the class attribute; unless it is a
+         * descriptor (or gone), it is the answer. */
+        flag = tf_type_lookup(type, state->str_debug);
+        if (flag != NULL && Py_TYPE(flag)->tp_descr_get == NULL) {
+            return PyObject_IsTrue(flag);
         }
-        return PyObject_IsTrue(flag);
     }
     flag = PyObject_GetAttr((PyObject *)self, state->str_debug);
     if (flag == NULL) {

@@ -123,6 +123,25 @@ add_type(PyObject *module, PyType_Spec *spec, PyTypeObject **slot)
     return PyModule_AddType(module, *slot);
 }
 
+/* ReactorTimeMethods.seconds: the one ReactorSeconds descriptor (see
+ * timerqueue.c), not exported. */
+static int
+add_reactor_seconds(PyObject *module, tf_state *state)
+{
+    state->ReactorSecondsType = (PyTypeObject *)PyType_FromModuleAndSpec(
+        module, &tf_reactorseconds_spec, NULL);
+    if (state->ReactorSecondsType == NULL) {
+        return -1;
+    }
+    state->reactor_seconds_descr =
+        PyType_GenericAlloc(state->ReactorSecondsType, 0);
+    if (state->reactor_seconds_descr == NULL) {
+        return -1;
+    }
+    return PyObject_SetAttr((PyObject *)state->ReactorTimeMethodsType,
+                            state->str_seconds, state->reactor_seconds_descr);
+}
+
 static int
 intern_names(tf_state *state)
 {
@@ -280,6 +299,9 @@ module_exec(PyObject *module)
     }
     state->clock_rightNow_descr =
         PyObject_GetAttr((PyObject *)state->ClockType, state->str_rightNow);
+    if (add_reactor_seconds(module, state) < 0) {
+        return -1;
+    }
     state->clock_callLater_descr =
         PyObject_GetAttr((PyObject *)state->ClockType, state->str_callLater);
     if (state->clock_callLater_descr == NULL) {
@@ -308,6 +330,7 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->TimerQueueType);
     Py_VISIT(state->LoopingCallTickType);
     Py_VISIT(state->ReactorTimeMethodsType);
+    Py_VISIT(state->ReactorSecondsType);
     Py_VISIT(state->CooperatorTickType);
     Py_VISIT(state->CooperativeTaskStepType);
     Py_VISIT(state->AlreadyCalled);
@@ -318,6 +341,7 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->clock_seconds_descr);
     Py_VISIT(state->clock_callLater_descr);
     Py_VISIT(state->clock_rightNow_descr);
+    Py_VISIT(state->reactor_seconds_descr);
     Py_VISIT(state->twisted_schedule_from);
     Py_VISIT(state->deferred_or_failure);
     Py_VISIT(state->tick_callback);
@@ -373,6 +397,7 @@ module_clear(PyObject *module)
     Py_CLEAR(state->TimerQueueType);
     Py_CLEAR(state->LoopingCallTickType);
     Py_CLEAR(state->ReactorTimeMethodsType);
+    Py_CLEAR(state->ReactorSecondsType);
     Py_CLEAR(state->CooperatorTickType);
     Py_CLEAR(state->CooperativeTaskStepType);
     Py_CLEAR(state->AlreadyCalled);
@@ -383,6 +408,7 @@ module_clear(PyObject *module)
     Py_CLEAR(state->clock_seconds_descr);
     Py_CLEAR(state->clock_callLater_descr);
     Py_CLEAR(state->clock_rightNow_descr);
+    Py_CLEAR(state->reactor_seconds_descr);
     Py_CLEAR(state->twisted_schedule_from);
     Py_CLEAR(state->deferred_or_failure);
     Py_CLEAR(state->tick_callback);

@@ -22,6 +22,7 @@ typedef struct {
     PyTypeObject *TimerQueueType;
     PyTypeObject *LoopingCallTickType;
     PyTypeObject *ReactorTimeMethodsType;
+    PyTypeObject *ReactorSecondsType;
     PyTypeObject *CooperatorTickType;
     PyTypeObject *CooperativeTaskStepType;
 
@@ -34,6 +35,7 @@ typedef struct {
     PyObject *clock_seconds_descr; /* our Clock.seconds, to spot overrides */
     PyObject *clock_callLater_descr; /* our Clock.callLater, likewise */
     PyObject *clock_rightNow_descr; /* our Clock.rightNow, likewise */
+    PyObject *reactor_seconds_descr; /* ReactorTimeMethods.seconds, likewise */
     PyObject *twisted_schedule_from; /* Twisted's LoopingCall._scheduleFrom */
     PyObject *deferred_or_failure;   /* (Deferred, Failure) */
     PyObject *tick_callback;         /* twisted_fast._loopingcall helpers */
@@ -147,6 +149,7 @@ extern PyType_Spec tf_clock_spec;
 extern PyType_Spec tf_timerqueue_spec;
 extern PyType_Spec tf_loopingcalltick_spec;
 extern PyType_Spec tf_reactormethods_spec;
+extern PyType_Spec tf_reactorseconds_spec;
 extern PyType_Spec tf_cooperatortick_spec;
 extern PyType_Spec tf_cooperativetaskstep_spec;
 

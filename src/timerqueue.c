@@ -27,6 +27,7 @@
 typedef struct {
     TimerOwnerObject owner; /* must come first: calls reach their heap */
     PyObject *reactor;      /* its time, and its _timedCallFailed() */
+    PyObject *seconds;      /* reactor.seconds set on the instance, or NULL */
     PyObject *weakreflist;
 } TimerQueueObject;
 
@@ -45,19 +46,34 @@ PyDoc_STRVAR(timerqueue_doc,
 /* --- time ------------------------------------------------------------------ */
 
 /*
- * reactor.seconds(): ReactorBase's is staticmethod(runtimeSeconds), so the
- * attribute is time.time's twin itself unless the instance or a subclass
- * replaces it (tests do); then call what replaced it.
+ * reactor.seconds(): ReactorBase's is staticmethod(runtimeSeconds), so it is
+ * time.time's twin unless something replaced it: the instance (tests do;
+ * ReactorTimeMethods.seconds keeps that here, in self->seconds), a subclass
+ * or a patch of the class.  Then call what replaced it.
  */
+static PyObject *
+replaced_seconds(TimerQueueObject *self)
+{
+    if (self->seconds != NULL) {
+        return Py_NewRef(self->seconds);
+    }
+    PyObject *reactor = self->reactor;
+    if (reactor == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "this TimerQueue has no reactor");
+        return NULL;
+    }
+    tf_state *state = self->owner.state;
+    if (tf_type_lookup(Py_TYPE(reactor), state->str_seconds) ==
+        state->reactor_seconds_descr) {
+        return Py_NewRef(state->runtime_seconds);
+    }
+    return PyObject_GetAttr(reactor, state->str_seconds);
+}
+
 static int
 reactor_now(TimerOwnerObject *owner, double *now, PyObject **source)
 {
-    PyObject *reactor = TimerQueue_CAST(owner)->reactor;
-    if (reactor == NULL) {
-        PyErr_SetString(PyExc_RuntimeError, "this TimerQueue has no reactor");
-        return -1;
-    }
-    PyObject *seconds = PyObject_GetAttr(reactor, owner->state->str_seconds);
+    PyObject *seconds = replaced_seconds(TimerQueue_CAST(owner));
     if (seconds == NULL) {
         return -1;
     }
@@ -312,6 +328,7 @@ timerqueue_traverse(PyObject *op, visitproc visit, void *arg)
     TimerQueueObject *self = TimerQueue_CAST(op);
     Py_VISIT(Py_TYPE(op));
     Py_VISIT(self->reactor);
+    Py_VISIT(self->seconds);
     return tf_owner_traverse(&self->owner, visit, arg);
 }
 
@@ -320,6 +337,7 @@ timerqueue_clear(PyObject *op)
 {
     TimerQueueObject *self = TimerQueue_CAST(op);
     Py_CLEAR(self->reactor);
+    Py_CLEAR(self->seconds);
     tf_owner_release_calls(&self->owner);
     return 0;
 }
@@ -334,6 +352,7 @@ timerqueue_dealloc(PyObject *op)
         PyObject_ClearWeakRefs(op);
     }
     Py_CLEAR(self->reactor);
+    Py_CLEAR(self->seconds);
     tf_owner_fini(&self->owner);
     type->tp_free(op);
     Py_DECREF(type);
@@ -388,9 +407,8 @@ static PyType_Slot timerqueue_slots[] = {
  * class-level patches working.
  */
 static TimerQueueObject *
-queue_of(PyTypeObject *defining_class, PyObject *reactor)
+queue_in(tf_state *state, PyObject *reactor)
 {
-    tf_state *state = tf_get_state_by_class(defining_class);
     PyObject *queue = PyObject_GetAttr(reactor, state->str_timers);
     if (queue == NULL) {
         return NULL;
@@ -402,6 +420,12 @@ queue_of(PyTypeObject *defining_class, PyObject *reactor)
         return NULL;
     }
     return TimerQueue_CAST(queue);
+}
+
+static TimerQueueObject *
+queue_of(PyTypeObject *defining_class, PyObject *reactor)
+{
+    return queue_in(tf_get_state_by_class(defining_class), reactor);
 }
 
 static PyObject *
@@ -449,6 +473,89 @@ reactormethods_timeout(PyObject *self, PyTypeObject *defining_class,
     Py_XDECREF(queue);
     return timeout;
 }
+
+/*
+ * ReactorTimeMethods.seconds, a data descriptor.  Read on the class, it is
+ * what ReactorBase's staticmethod(runtimeSeconds) gives (time.time's twin);
+ * read on a reactor, the same unless replaced.  An assignment on the
+ * instance, which would land in the instance dict, lands in the reactor's
+ * TimerQueue instead, where callLater reads it without an attribute lookup.
+ * The TimerQueue lives in the instance dict, so a replacement goes wherever
+ * that dict goes.
+ */
+static TimerQueueObject *
+queue_of_instance(PyObject *reactor)
+{
+    tf_state *state = tf_get_state_of(reactor);
+    if (state == NULL) {
+        return NULL;
+    }
+    return queue_in(state, reactor);
+}
+
+static PyObject *
+reactorseconds_get(PyObject *self, PyObject *reactor,
+                   PyObject *Py_UNUSED(type))
+{
+    tf_state *state = tf_get_state_by_type(Py_TYPE(self));
+    if (reactor == NULL || reactor == Py_None) {
+        return Py_NewRef(state->runtime_seconds);
+    }
+    TimerQueueObject *queue = queue_of_instance(reactor);
+    if (queue == NULL) {
+        return NULL;
+    }
+    PyObject *seconds = queue->seconds ? queue->seconds : state->runtime_seconds;
+    Py_INCREF(seconds);
+    Py_DECREF(queue);
+    return seconds;
+}
+
+static int
+reactorseconds_set(PyObject *Py_UNUSED(self), PyObject *reactor,
+                   PyObject *value)
+{
+    TimerQueueObject *queue = queue_of_instance(reactor);
+    if (queue == NULL) {
+        return -1;
+    }
+    int result = 0;
+    if (value == NULL && queue->seconds == NULL) {
+        PyErr_Format(PyExc_AttributeError, "'%.100s' object has no attribute "
+                     "'seconds'", Py_TYPE(reactor)->tp_name);
+        result = -1;
+    }
+    else {
+        Py_XSETREF(queue->seconds, Py_XNewRef(value));
+    }
+    Py_DECREF(queue);
+    return result;
+}
+
+static void
+reactorseconds_dealloc(PyObject *op)
+{
+    PyTypeObject *type = Py_TYPE(op);
+    type->tp_free(op);
+    Py_DECREF(type);
+}
+
+static PyType_Slot reactorseconds_slots[] = {
+    {Py_tp_doc, (void *)"The reactor's time: time.time's twin unless "
+                        "replaced on the instance."},
+    {Py_tp_descr_get, reactorseconds_get},
+    {Py_tp_descr_set, reactorseconds_set},
+    {Py_tp_dealloc, reactorseconds_dealloc},
+    {0, NULL},
+};
+
+PyType_Spec tf_reactorseconds_spec = {
+    .name = "twisted_fast._speedups.ReactorSeconds",
+    .basicsize = sizeof(PyObject),
+    .flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_DISALLOW_INSTANTIATION |
+             Py_TPFLAGS_IMMUTABLETYPE,
+    .slots = reactorseconds_slots,
+};
 
 #define TF_WITH_CLASS (METH_METHOD | METH_FASTCALL | METH_KEYWORDS)
 

@@ -16,6 +16,20 @@ PyObject *tf_take_exception(void);
  * 0, or -1 with OSError. */
 int tf_wall_clock(double *now);
 
+/*
+ * The attribute name of a type, as attribute access finds it: through the
+ * MRO and CPython's type attribute cache, so a few loads when cached, where
+ * PyObject_GetAttr on the type or a dict lookup costs a hash probe or more.
+ * Borrowed, or NULL when absent (never an exception).  _PyType_Lookup is
+ * exported by every CPython this project supports (3.11 to 3.13); it is the
+ * one private API used, and only through here.
+ */
+static inline PyObject *
+tf_type_lookup(PyTypeObject *type, PyObject *name)
+{
+    return _PyType_Lookup(type, name);
+}
+
 /* helper(a, b), for the Python halves of the LoopingCall and Cooperator
  * steps: 0, or -1 with the helper's exception.  Steals b. */
 int tf_call_helper(PyObject *helper, PyObject *a, PyObject *b);

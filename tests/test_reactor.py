@@ -993,6 +993,111 @@ class TestReplacedSeconds:
         reactor.runUntilCurrent()
         assert ran == [1]
 
+    def test_readsAsTwisteds(
+        self, reactorClass: type, twistedClass: type, buildReactor: Build
+    ) -> None:
+        """
+        C{seconds} reads as Twisted's C{staticmethod(runtimeSeconds)}: the
+        same function on the class and on an instance, replaced, restored
+        (C{oseconds = reactor.seconds} ... C{reactor.seconds = oseconds}, as
+        Twisted's test_internet does) and deleted as an instance attribute.
+        """
+        from twisted.python.runtime import seconds as runtimeSeconds
+
+        def scenario(reactor: Any) -> Any:
+            seen = [type(reactor).seconds is runtimeSeconds]
+            seen.append(reactor.seconds is runtimeSeconds)
+            original = reactor.seconds
+            fake = lambda: 100  # noqa: E731
+            reactor.seconds = fake
+            seen.append(reactor.seconds is fake)
+            seen.append(reactor.callLater(5, noop).getTime())
+            reactor.seconds = original
+            seen.append(reactor.seconds is runtimeSeconds)
+            seen.append(reactor.callLater(5, noop).getTime() > 1e9)
+            reactor.seconds = fake
+            del reactor.seconds
+            seen.append(reactor.seconds is runtimeSeconds)
+            with pytest.raises(AttributeError) as raised:
+                del reactor.seconds
+            seen.append(str(raised.value).endswith("has no attribute 'seconds'"))
+            return seen
+
+        expected, actual = differential(
+            twistedClass, reactorClass, buildReactor, scenario
+        )
+        assert actual == expected == [True, True, True, 105, True, True, True, True]
+
+    def test_patchedWithMock(
+        self, reactorClass: type, twistedClass: type, buildReactor: Build
+    ) -> None:
+        """
+        C{mock.patch.object(reactor, "seconds", ...)} and pytest's
+        C{monkeypatch} replace the time and put the real one back.
+        """
+        from unittest import mock
+
+        from twisted.python.runtime import seconds as runtimeSeconds
+
+        def scenario(reactor: Any) -> Any:
+            with mock.patch.object(reactor, "seconds", lambda: 50):
+                patched = reactor.callLater(1, noop).getTime()
+            with pytest.MonkeyPatch.context() as monkeypatch:
+                monkeypatch.setattr(reactor, "seconds", lambda: 70)
+                monkeypatched = reactor.callLater(1, noop).getTime()
+            return patched, monkeypatched, reactor.seconds is runtimeSeconds
+
+        expected, actual = differential(
+            twistedClass, reactorClass, buildReactor, scenario
+        )
+        assert actual == expected == (51, 71, True)
+
+    def test_subclassAndClassPatch(
+        self, reactorClass: type, twistedClass: type, buildReactor: Build
+    ) -> None:
+        """
+        A subclass's C{seconds} method and a C{seconds} patched onto the
+        class are the reactor's time, as on Twisted's reactor.
+        """
+
+        def scenario(reactor: Any) -> Any:
+            class Subclass(type(reactor)):  # type: ignore[misc]
+                def seconds(self) -> float:
+                    return 7.0
+
+            sub = buildReactor(Subclass)
+            fromMethod = sub.callLater(1, noop).getTime(), sub.timeout()
+            Subclass.seconds = staticmethod(lambda: 20.0)
+            fromPatch = sub.callLater(1, noop).getTime()
+            return fromMethod, fromPatch
+
+        expected, actual = differential(
+            twistedClass, reactorClass, buildReactor, scenario
+        )
+        assert actual == expected == ((8.0, 1.0), 21.0)
+
+    def test_replacementFollowsTheInstanceDict(
+        self, cReactorImpl: ReactorImplementation, flavour: str, buildReactor: Build
+    ) -> None:
+        """
+        A fast reactor keeps a replaced C{seconds} with its timers, not in
+        its instance dict; swapping C{__dict__} and C{__class__} between
+        reactors, as Twisted's ReactorBuilder does with the global reactor,
+        carries it along with them (README, difference 13).
+        """
+        reactorClass = cReactorImpl.classes[flavour]
+        built, other = buildReactor(reactorClass), buildReactor(reactorClass)
+        built.seconds = lambda: 100
+        assert "seconds" not in vars(built)
+        savedDict = other.__dict__
+        other.__dict__ = built.__dict__
+        try:
+            assert other.seconds() == 100
+            assert other.callLater(5, noop).getTime() == 105
+        finally:
+            other.__dict__ = savedDict
+        assert other.callLater(5, noop).getTime() > 1e9
+
     def test_replacedAfterTheCallWasMade(
         self, reactorClass: type, twistedClass: type, buildReactor: Build
     ) -> None:
