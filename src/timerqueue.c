@@ -422,18 +422,23 @@ queue_in(tf_state *state, PyObject *reactor)
     return TimerQueue_CAST(queue);
 }
 
+/* The reactor's TimerQueue.  The methods take no defining class
+ * (METH_METHOD): CPython 3.11+ specialises calls to METH_NOARGS and
+ * METH_FASTCALL methods, not to METH_METHOD ones.  The state comes from the
+ * reactor's type: a fast reactor class lists ReactorTimeMethods third in
+ * its MRO (twisted_fast/reactor.py). */
 static TimerQueueObject *
-queue_of(PyTypeObject *defining_class, PyObject *reactor)
+queue_of(PyObject *reactor)
 {
-    return queue_in(tf_get_state_by_class(defining_class), reactor);
+    tf_state *state = tf_get_state_of(reactor);
+    return state ? queue_in(state, reactor) : NULL;
 }
 
 static PyObject *
-reactormethods_callLater(PyObject *self, PyTypeObject *defining_class,
-                         PyObject *const *args, Py_ssize_t nargs,
-                         PyObject *kwnames)
+reactormethods_callLater(PyObject *self, PyObject *const *args,
+                         Py_ssize_t nargs, PyObject *kwnames)
 {
-    TimerQueueObject *queue = queue_of(defining_class, self);
+    TimerQueueObject *queue = queue_of(self);
     if (queue == NULL) {
         return NULL;
     }
@@ -444,15 +449,9 @@ reactormethods_callLater(PyObject *self, PyTypeObject *defining_class,
 }
 
 static PyObject *
-reactormethods_getDelayedCalls(PyObject *self, PyTypeObject *defining_class,
-                               PyObject *const *Py_UNUSED(args),
-                               Py_ssize_t nargs, PyObject *kwnames)
+reactormethods_getDelayedCalls(PyObject *self, PyObject *Py_UNUSED(ignored))
 {
-    if (nargs != 0 || (kwnames != NULL && PyTuple_GET_SIZE(kwnames) != 0)) {
-        PyErr_SetString(PyExc_TypeError, "getDelayedCalls() takes no arguments");
-        return NULL;
-    }
-    TimerQueueObject *queue = queue_of(defining_class, self);
+    TimerQueueObject *queue = queue_of(self);
     PyObject *calls =
         queue ? timerqueue_getDelayedCalls((PyObject *)queue, NULL) : NULL;
     Py_XDECREF(queue);
@@ -460,15 +459,9 @@ reactormethods_getDelayedCalls(PyObject *self, PyTypeObject *defining_class,
 }
 
 static PyObject *
-reactormethods_timeout(PyObject *self, PyTypeObject *defining_class,
-                       PyObject *const *Py_UNUSED(args), Py_ssize_t nargs,
-                       PyObject *kwnames)
+reactormethods_timeout(PyObject *self, PyObject *Py_UNUSED(ignored))
 {
-    if (nargs != 0 || (kwnames != NULL && PyTuple_GET_SIZE(kwnames) != 0)) {
-        PyErr_SetString(PyExc_TypeError, "timeout() takes no arguments");
-        return NULL;
-    }
-    TimerQueueObject *queue = queue_of(defining_class, self);
+    TimerQueueObject *queue = queue_of(self);
     PyObject *timeout = queue ? timerqueue_timeout((PyObject *)queue, NULL) : NULL;
     Py_XDECREF(queue);
     return timeout;
@@ -483,16 +476,6 @@ reactormethods_timeout(PyObject *self, PyTypeObject *defining_class,
  * The TimerQueue lives in the instance dict, so a replacement goes wherever
  * that dict goes.
  */
-static TimerQueueObject *
-queue_of_instance(PyObject *reactor)
-{
-    tf_state *state = tf_get_state_of(reactor);
-    if (state == NULL) {
-        return NULL;
-    }
-    return queue_in(state, reactor);
-}
-
 static PyObject *
 reactorseconds_get(PyObject *self, PyObject *reactor,
                    PyObject *Py_UNUSED(type))
@@ -501,7 +484,7 @@ reactorseconds_get(PyObject *self, PyObject *reactor,
     if (reactor == NULL || reactor == Py_None) {
         return Py_NewRef(state->runtime_seconds);
     }
-    TimerQueueObject *queue = queue_of_instance(reactor);
+    TimerQueueObject *queue = queue_of(reactor);
     if (queue == NULL) {
         return NULL;
     }
@@ -515,7 +498,7 @@ static int
 reactorseconds_set(PyObject *Py_UNUSED(self), PyObject *reactor,
                    PyObject *value)
 {
-    TimerQueueObject *queue = queue_of_instance(reactor);
+    TimerQueueObject *queue = queue_of(reactor);
     if (queue == NULL) {
         return -1;
     }
@@ -557,16 +540,12 @@ PyType_Spec tf_reactorseconds_spec = {
     .slots = reactorseconds_slots,
 };
 
-#define TF_WITH_CLASS (METH_METHOD | METH_FASTCALL | METH_KEYWORDS)
-
 static PyMethodDef reactormethods_methods[] = {
     {"callLater", (PyCFunction)(void (*)(void))reactormethods_callLater,
-     TF_WITH_CLASS, timerqueue_callLater_doc},
-    {"getDelayedCalls",
-     (PyCFunction)(void (*)(void))reactormethods_getDelayedCalls, TF_WITH_CLASS,
+     METH_FASTCALL | METH_KEYWORDS, timerqueue_callLater_doc},
+    {"getDelayedCalls", reactormethods_getDelayedCalls, METH_NOARGS,
      timerqueue_getDelayedCalls_doc},
-    {"timeout", (PyCFunction)(void (*)(void))reactormethods_timeout,
-     TF_WITH_CLASS, timerqueue_timeout_doc},
+    {"timeout", reactormethods_timeout, METH_NOARGS, timerqueue_timeout_doc},
     {NULL},
 };
 
