@@ -450,21 +450,22 @@ clock_set_calls(PyObject *op, PyObject *value, void *Py_UNUSED(closure))
         PyErr_SetString(PyExc_AttributeError, "cannot delete 'calls'");
         return -1;
     }
-    PyObject *items = PySequence_Fast(value, "Clock.calls must be a sequence");
+    /* A tuple of our own, not the list itself: releasing the old calls
+     * runs Python code, which may change the list. */
+    PyObject *items = PySequence_Tuple(value);
     if (items == NULL) {
         return -1;
     }
-    Py_ssize_t n = PySequence_Fast_GET_SIZE(items);
+    Py_ssize_t n = PyTuple_GET_SIZE(items);
     for (Py_ssize_t i = 0; i < n; i++) {
-        if (is_pending_call_of(self, PySequence_Fast_GET_ITEM(items, i)) < 0) {
+        if (is_pending_call_of(self, PyTuple_GET_ITEM(items, i)) < 0) {
             Py_DECREF(items);
             return -1;
         }
     }
     tf_owner_release_calls(&self->owner);
     for (Py_ssize_t i = 0; i < n; i++) {
-        DelayedCallObject *call =
-            DelayedCall_CAST(PySequence_Fast_GET_ITEM(items, i));
+        DelayedCallObject *call = DelayedCall_CAST(PyTuple_GET_ITEM(items, i));
         /* release_heap may have run Python: check again. */
         if (call->called || call->cancelled || tf_heap_contains(&call->node) ||
             call->owner != op) {

@@ -50,26 +50,38 @@ is_deferred(tf_state *state, PyObject *result)
     return PyObject_IsInstance(result, state->deferred_type);
 }
 
+/* The iterator raised (or could not be read): _completeWith(TaskFailed(),
+ * Failure()), as Twisted's `except BaseException`. */
+static int
+work_unit_failed(tf_state *state, PyObject *task)
+{
+    PyObject *exception = tf_take_exception();
+    return exception ? tf_call_helper(state->task_failed, task, exception) : -1;
+}
+
 /* CooperativeTask._oneWorkUnit: 0, or -1 with an exception. */
 static int
 one_work_unit(tf_state *state, PyObject *task)
 {
+    /* Inside Twisted's try, like next() itself: a missing _iterator fails
+     * the task. */
     PyObject *iterator = PyObject_GetAttr(task, state->str_iterator);
     if (iterator == NULL) {
-        return -1;
+        return work_unit_failed(state, task);
     }
     PyObject *result = next_of(iterator);
+    Py_DECREF(iterator);
     if (result == NULL) {
         if (!PyErr_Occurred()) {
-            /* StopIteration: _completeWith(TaskDone(), self._iterator). */
-            return tf_call_helper(state->task_done, task, iterator);
+            /* StopIteration: _completeWith(TaskDone(), self._iterator),
+             * which reads the attribute again (the iterator may have
+             * replaced or deleted it). */
+            PyObject *done = PyObject_CallOneArg(state->task_done, task);
+            Py_XDECREF(done);
+            return done ? 0 : -1;
         }
-        Py_DECREF(iterator);
-        PyObject *exception = tf_take_exception();
-        return exception ? tf_call_helper(state->task_failed, task, exception)
-                         : -1;
+        return work_unit_failed(state, task);
     }
-    Py_DECREF(iterator);
     int deferred = is_deferred(state, result);
     if (deferred <= 0) {
         Py_DECREF(result);

@@ -237,36 +237,96 @@ is_plain_result(tf_state *state, PyObject *result)
     return special < 0 ? -1 : !special;
 }
 
-/* f(*a, **kw), reading the attributes as Twisted's maybeDeferred(self.f,
- * *self.a, **self.kw) does. */
+/* What Python 3.11's f(*a, **kw) says of a bad ** operand, naming the
+ * function Twisted calls there. */
+#define TF_MAYBE_DEFERRED "twisted.internet.defer.maybeDeferred()"
+
+/* tuple(a), as the * of maybeDeferred(self.f, *self.a, ...). */
 static PyObject *
-call_function(tf_state *state, PyObject *self)
+star_args(PyObject *a)
 {
-    PyObject *f = get_attr(state, self, state->str_f);
-    PyObject *a = f ? get_attr(state, self, state->str_a) : NULL;
-    PyObject *kw = a ? get_attr(state, self, state->str_kw) : NULL;
-    PyObject *args = kw ? PySequence_Tuple(a) : NULL;
-    PyObject *result = NULL;
-    if (args != NULL) {
-        if (PyDict_CheckExact(kw) && PyDict_GET_SIZE(kw) == 0) {
-            result = PyObject_Call(f, args, NULL);
+    if (Py_TYPE(a)->tp_iter == NULL && !PySequence_Check(a)) {
+        return PyErr_Format(PyExc_TypeError,
+                            "Value after * must be an iterable, not %.200s",
+                            Py_TYPE(a)->tp_name);
+    }
+    return PySequence_Tuple(a);
+}
+
+/* A new dict of kw for the call, as the ** of maybeDeferred(..., **self.kw)
+ * (NULL with no exception for none), refusing what that call refuses. */
+static int
+star_star_kwargs(PyObject *kw, PyObject **out)
+{
+    *out = NULL;
+    if (PyDict_CheckExact(kw) && PyDict_GET_SIZE(kw) == 0) {
+        return 0;
+    }
+    /* An exact dict goes as it is (the call copies it for f); anything
+     * else is merged into one, as ** does. */
+    PyObject *dict = PyDict_CheckExact(kw) ? Py_NewRef(kw) : PyDict_New();
+    if (dict == NULL) {
+        return -1;
+    }
+    if (dict != kw && PyDict_Merge(dict, kw, 1) < 0) {
+        if (!PyDict_Check(kw) && PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            PyErr_Clear(); /* no keys(): Python's TypeError instead */
+            PyErr_Format(PyExc_TypeError,
+                         TF_MAYBE_DEFERRED
+                         " argument after ** must be a mapping, not %.200s",
+                         Py_TYPE(kw)->tp_name);
         }
-        else if (PyDict_CheckExact(kw)) {
-            result = PyObject_Call(f, args, kw);
+        Py_DECREF(dict);
+        return -1;
+    }
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(dict, &pos, &key, &value)) {
+        if (!PyUnicode_Check(key)) {
+            PyErr_SetString(PyExc_TypeError, "keywords must be strings");
+            Py_DECREF(dict);
+            return -1;
         }
-        else {
-            PyObject *dict = PyDict_New();
-            if (dict != NULL && PyDict_Merge(dict, kw, 1) == 0) {
-                result = PyObject_Call(f, args, dict);
-            }
-            Py_XDECREF(dict);
+        if (PyUnicode_CompareWithASCIIString(key, "f") == 0) {
+            PyErr_SetString(PyExc_TypeError, "maybeDeferred() got multiple "
+                                             "values for argument 'f'");
+            Py_DECREF(dict);
+            return -1;
         }
     }
+    *out = dict;
+    return 0;
+}
+
+/*
+ * f(*a, **kw), as Twisted's maybeDeferred(self.f, *self.a, **self.kw).
+ * Reading the attributes and unpacking them happen before maybeDeferred
+ * runs, so their errors leave the tick (-1); f's own exception is the
+ * tick's to handle (0 with *result NULL).  0 with *result set otherwise.
+ */
+static int
+call_function(tf_state *state, PyObject *self, PyObject **result)
+{
+    PyObject *a = NULL, *args = NULL, *kw = NULL, *kwargs = NULL;
+    int status = -1;
+    *result = NULL;
+    PyObject *f = get_attr(state, self, state->str_f);
+    if (f == NULL || (a = get_attr(state, self, state->str_a)) == NULL ||
+        (args = star_args(a)) == NULL ||
+        (kw = get_attr(state, self, state->str_kw)) == NULL ||
+        star_star_kwargs(kw, &kwargs) < 0) {
+        goto done;
+    }
+    *result = PyObject_Call(f, args, kwargs);
+    status = 0;
+
+done:
     Py_XDECREF(f);
     Py_XDECREF(a);
-    Py_XDECREF(kw);
     Py_XDECREF(args);
-    return result;
+    Py_XDECREF(kw);
+    Py_XDECREF(kwargs);
+    return status;
 }
 
 /* Hand the rest of the tick to a helper of twisted_fast._loopingcall:
@@ -325,7 +385,10 @@ loopingcalltick_call(PyObject *self, PyObject *args, PyObject *kwds)
     if (state == NULL || set_attr(state, self, state->str_call, Py_None) < 0) {
         return NULL;
     }
-    PyObject *result = call_function(state, self);
+    PyObject *result;
+    if (call_function(state, self, &result) < 0) {
+        return NULL;
+    }
     if (result == NULL) {
         PyObject *exception = tf_take_exception();
         return exception ? slow_path(state->tick_raised, self, exception)

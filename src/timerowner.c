@@ -262,17 +262,33 @@ compare_entries(const void *a, const void *b)
 PyObject *
 tf_owner_sorted_calls(const tf_heap *heap)
 {
-    size_t len = heap->len;
+    /* The list first: allocating it may run a collection, and so any
+     * finalizer, which may cancel (and free) calls or schedule new ones.
+     * The entries are copied only once no Python code can run until the
+     * list holds its references. */
+    size_t len;
+    PyObject *list;
+    for (;;) {
+        len = heap->len;
+        list = PyList_New((Py_ssize_t)len);
+        if (list == NULL) {
+            return NULL;
+        }
+        if (heap->len == len) {
+            break;
+        }
+        Py_DECREF(list); /* empty slots: runs no Python */
+    }
     tf_heap_entry *entries = PyMem_Malloc(len ? len * sizeof(*entries) : 1);
     if (entries == NULL) {
+        Py_DECREF(list);
         return PyErr_NoMemory();
     }
     if (len > 0) { /* an empty heap may have no array at all */
         memcpy(entries, heap->entries, len * sizeof(*entries));
         qsort(entries, len, sizeof(*entries), compare_entries);
     }
-    PyObject *list = PyList_New((Py_ssize_t)len);
-    for (size_t i = 0; list != NULL && i < len; i++) {
+    for (size_t i = 0; i < len; i++) {
         PyList_SET_ITEM(list, (Py_ssize_t)i,
                         Py_NewRef((PyObject *)entry_call(&entries[i])));
     }

@@ -20,8 +20,9 @@ Tests of C{Cooperator} and friends take C{coopImpl}: the same implementations,
 except that C{c} is skipped while the extension lacks any of C{Cooperator},
 C{CooperativeTask}, C{cooperate} and C{coiterate}.
 
-Hypothesis profiles: C{ci} (the default, modest) and C{fuzz} (many examples),
-selected with C{TWISTED_FAST_HYPOTHESIS_PROFILE=fuzz}.
+Hypothesis profiles: C{ci} (the default, modest), C{fuzz} (many examples) and
+C{leakhunt} (few, derandomized, for C{.ci/leakhunt.py}), selected with
+C{TWISTED_FAST_HYPOTHESIS_PROFILE}.
 """
 
 from __future__ import annotations
@@ -54,7 +55,29 @@ settings.register_profile(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
+# For .ci/leakhunt.py, which runs each test module several times in one
+# process: the same examples each time, and no example database.
+settings.register_profile(
+    "leakhunt",
+    max_examples=25,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 settings.load_profile(os.environ.get(PROFILE_ENV, "") or "ci")
+
+#: Environment variable that overrides the profile's number of examples
+#: (.ci/fuzz.py --examples).
+EXAMPLES_ENV = "TWISTED_FAST_HYPOTHESIS_EXAMPLES"
+
+if os.environ.get(EXAMPLES_ENV):
+    settings.register_profile(
+        "examples",
+        parent=settings.get_profile(os.environ.get(PROFILE_ENV, "") or "ci"),
+        max_examples=int(os.environ[EXAMPLES_ENV]),
+    )
+    settings.load_profile("examples")
 
 
 # --- command line and markers ------------------------------------------------

@@ -13,11 +13,12 @@ from twisted.internet.task import TaskDone, TaskFailed
 from twisted.python.failure import Failure
 
 
-def taskDone(task: Any, iterator: object) -> None:
+def taskDone(task: Any) -> None:
     """
-    The iterator is exhausted: C{_completeWith(TaskDone(), iterator)}.
+    The iterator is exhausted: C{_completeWith(TaskDone(), self._iterator)},
+    reading the attribute afresh as Twisted does.
     """
-    task._completeWith(TaskDone(), iterator)
+    task._completeWith(TaskDone(), task._iterator)
 
 
 def taskFailed(task: Any, exception: BaseException) -> None:
