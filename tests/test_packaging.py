@@ -16,9 +16,12 @@ import subprocess
 import sys
 import tarfile
 import textwrap
+import tomllib
 import zipfile
 from dataclasses import dataclass
+from fnmatch import fnmatch
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -520,3 +523,102 @@ def test_wheelUninstallsCleanly(wheelPython: Path, tmp_path: Path) -> None:
         cwd=tmp_path,
     )
     assert result.stdout.strip().endswith("twisted/plugins/__init__.py"), result.stdout
+
+
+# --- cibuildwheel -----------------------------------------------------------------
+
+
+def _pyproject() -> dict[str, Any]:
+    with open(ROOT / "pyproject.toml", "rb") as f:
+        return tomllib.load(f)
+
+
+def _claimedPythons() -> list[str]:
+    """
+    The CPython versions the classifiers name, as C{"311"}, C{"312"}...
+    """
+    prefix = "Programming Language :: Python :: 3."
+    return [
+        "3" + classifier[len(prefix):]
+        for classifier in _pyproject()["project"]["classifiers"]
+        if classifier.startswith(prefix)
+    ]
+
+
+def _pins(path: Path) -> dict[str, str]:
+    """
+    C{name: "name==version"} for each pin of a requirements file, names
+    normalised.
+    """
+    pins = {}
+    for line in path.read_text().splitlines():
+        if "==" in line and not line.startswith("#"):
+            pins[re.sub(r"[-_.]+", "-", line.split("==")[0]).lower()] = line.strip()
+    return pins
+
+
+def test_cibuildwheelConfig() -> None:
+    """
+    C{[tool.cibuildwheel]} builds every CPython the classifiers name and
+    nothing else (no PyPy, GraalPy or free-threaded build), fails a build
+    whose extension does not compile, and tests each wheel with the suite
+    (not Twisted's own suites, not the slow tests), its test requirements
+    pinned as in C{requirements/test.txt}.
+    """
+    config = _pyproject()["tool"]["cibuildwheel"]
+    claimed = _claimedPythons()
+    assert claimed == ["311", "312", "313"]
+    assert _pyproject()["project"]["requires-python"] == ">=3.11"
+    assert config["build"] == [f"cp{version}-*" for version in claimed]
+
+    def selected(identifier: str) -> bool:
+        return any(fnmatch(identifier, pattern) for pattern in config["build"]) and not any(
+            fnmatch(identifier, pattern) for pattern in config["skip"]
+        )
+
+    for version in claimed:
+        for platform in ("manylinux_x86_64", "musllinux_aarch64", "macosx_arm64"):
+            assert selected(f"cp{version}-{platform}")
+            assert not selected(f"cp{version}t-{platform}")
+        assert not selected(f"pp{version}-manylinux_x86_64")
+        assert not selected(f"gp{version}_242-manylinux_x86_64")
+    for version in ("310", "314"):
+        assert not selected(f"cp{version}-manylinux_x86_64")
+    assert config["environment"] == {"TWISTED_FAST_REQUIRE_EXTENSION": "1"}
+    assert config["test-command"] == (
+        'python -m pytest {project}/tests -m "not upstream and not slow"'
+    )
+    pinned = _pins(ROOT / "requirements" / "test.txt")
+    for requirement in config["test-requires"]:
+        name = re.sub(r"[-_.]+", "-", requirement.split("==")[0]).lower()
+        assert pinned[name] == requirement
+
+
+@pytest.mark.parametrize(
+    "platform, archs, suffixes",
+    [
+        ("linux", "x86_64,aarch64", ["manylinux_x86_64", "manylinux_aarch64",
+                                     "musllinux_x86_64", "musllinux_aarch64"]),
+        ("macos", "x86_64,arm64", ["macosx_x86_64", "macosx_arm64"]),
+    ],
+    ids=["linux", "macos"],
+)
+def test_cibuildwheelIdentifiers(platform: str, archs: str, suffixes: list[str],
+                                 tmp_path: Path) -> None:
+    """
+    cibuildwheel itself reads the configuration (it refuses unknown
+    options) and selects one build per claimed CPython and platform.
+    """
+    if importlib.util.find_spec("cibuildwheel") is None:
+        pytest.skip(
+            "cibuildwheel not installed: requirements/test.txt pins it (the "
+            "configuration is checked once, in the main run); "
+            "requirements/test-oldest.txt does not"
+        )
+    result = _run(
+        [sys.executable, "-m", "cibuildwheel", "--print-build-identifiers",
+         "--platform", platform, "--archs", archs, str(ROOT)],
+        cwd=tmp_path, timeout=120,
+    )
+    expected = {f"cp{version}-{suffix}" for version in _claimedPythons() for suffix in suffixes}
+    assert set(result.stdout.split()) == expected, result.stdout + result.stderr
