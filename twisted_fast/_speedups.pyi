@@ -5,6 +5,7 @@
 # are Twisted's (twisted.internet.base.DelayedCall, twisted.internet.task.Clock
 # and friends); use twisted_fast and twisted_fast.task, not this module.
 
+import sys
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -115,28 +116,59 @@ class ReactorTimeMethods:
     def getDelayedCalls(self) -> list[DelayedCall]: ...
     def timeout(self) -> float | None: ...
 
-class LoopingCallTick:
-    """
-    The per-tick half of C{LoopingCall}; use L{twisted_fast.task.LoopingCall}.
-    """
+# The per-tick and per-step halves below have no fields but an instance
+# __dict__ and __weakref__ of their own.  From CPython 3.12 on those count as
+# instance layout: two of them cannot be bases of one class (on 3.11 they can).
+if sys.version_info >= (3, 12):
+    @disjoint_base
+    class LoopingCallTick:
+        """
+        The per-tick half of C{LoopingCall}; use L{twisted_fast.task.LoopingCall}.
+        """
 
-    def __call__(self) -> None: ...
-    def _scheduleFrom(self, when: float) -> None: ...
+        def __call__(self) -> None: ...
+        def _scheduleFrom(self, when: float) -> None: ...
 
-class CooperatorTick:
-    """
-    The per-tick half of C{Cooperator}; use L{twisted_fast.task.Cooperator}.
-    """
+    @disjoint_base
+    class CooperatorTick:
+        """
+        The per-tick half of C{Cooperator}; use L{twisted_fast.task.Cooperator}.
+        """
 
-    def _tick(self) -> None: ...
+        def _tick(self) -> None: ...
 
-class CooperativeTaskStep:
-    """
-    The per-step half of C{CooperativeTask}; use
-    L{twisted_fast.task.CooperativeTask}.
-    """
+    @disjoint_base
+    class CooperativeTaskStep:
+        """
+        The per-step half of C{CooperativeTask}; use
+        L{twisted_fast.task.CooperativeTask}.
+        """
 
-    def _oneWorkUnit(self) -> None: ...
+        def _oneWorkUnit(self) -> None: ...
+
+else:
+    class LoopingCallTick:
+        """
+        The per-tick half of C{LoopingCall}; use L{twisted_fast.task.LoopingCall}.
+        """
+
+        def __call__(self) -> None: ...
+        def _scheduleFrom(self, when: float) -> None: ...
+
+    class CooperatorTick:
+        """
+        The per-tick half of C{Cooperator}; use L{twisted_fast.task.Cooperator}.
+        """
+
+        def _tick(self) -> None: ...
+
+    class CooperativeTaskStep:
+        """
+        The per-step half of C{CooperativeTask}; use
+        L{twisted_fast.task.CooperativeTask}.
+        """
+
+        def _oneWorkUnit(self) -> None: ...
 
 # Helpers for twisted_fast itself and its tests.
 def _check_heap(owner: Clock | TimerQueue) -> int: ...
