@@ -300,8 +300,8 @@ def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Artifacts:
     missing = [name for name in ("build", "twine") if importlib.util.find_spec(name) is None]
     if missing:
         pytest.skip(
-            f"{' and '.join(missing)} not installed: requirements/test.txt and "
-            "requirements/test-oldest.txt pin them"
+            f"{' and '.join(missing)} not installed here: requirements/test.txt "
+            "and requirements/test-oldest.txt pin them"
         )
     base = tmp_path_factory.mktemp("release")
     _skipIfOffline(base / "probe")
@@ -611,9 +611,9 @@ def test_cibuildwheelIdentifiers(platform: str, archs: str, suffixes: list[str],
     """
     if importlib.util.find_spec("cibuildwheel") is None:
         pytest.skip(
-            "cibuildwheel not installed: requirements/test.txt pins it (the "
-            "configuration is checked once, in the main run); "
-            "requirements/test-oldest.txt does not"
+            "cibuildwheel is not installed here: requirements/test.txt pins it "
+            "(make test checks the configuration in its first run), "
+            "requirements/test-oldest.txt and cibuildwheel's test-requires do not"
         )
     result = _run(
         [sys.executable, "-m", "cibuildwheel", "--print-build-identifiers",

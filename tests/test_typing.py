@@ -41,9 +41,10 @@ ALLOWLIST = PROJECT / "tests" / "stubtest_allowlist.txt"
 pytestmark = pytest.mark.skipif(
     importlib.util.find_spec("mypy") is None
     or importlib.util.find_spec("mypy_zope") is None,
-    reason="mypy and mypy-zope are not installed: requirements/test.txt pins "
-    "them (the types are checked against the newest supported Twisted); "
-    "requirements/test-oldest.txt does not",
+    reason="mypy and mypy-zope are not installed here: requirements/test.txt "
+    "pins them (make test checks the types against the newest supported "
+    "Twisted), requirements/test-oldest.txt and cibuildwheel's test-requires "
+    "do not",
 )
 
 
