@@ -319,14 +319,17 @@ def artifacts(tmp_path_factory: pytest.TempPathFactory) -> Artifacts:
 def _freshVenv(where: Path, artifact: Path, *extra: str) -> Path:
     """
     A new virtualenv with C{artifact} installed (an sdist compiles the
-    extension), and Twisted, pytest and hypothesis at the pinned versions.
+    extension), and Twisted, pytest, hypothesis and setuptools at the pinned
+    versions.  (Twisted 22.10's C{python -m twisted.trial} goes through
+    C{pkg_resources}, which in the setuptools a new virtualenv may come with
+    does not find today's C{zope.interface}.)
 
     @return: its python.
     """
     _run([sys.executable, "-m", "venv", str(where)], cwd=where.parent)
     python = where / "bin" / "python"
     _run([str(python), "-m", "pip", "install", "-q", "-c", str(_pinned()),
-          str(artifact), "pytest", "hypothesis", *extra], cwd=where.parent)
+          str(artifact), "pytest", "hypothesis", "setuptools", *extra], cwd=where.parent)
     return python
 
 
