@@ -10,6 +10,8 @@ classes.  Environment variables:
 - TWISTED_FAST_DEBUG=1: debug build (-O0 -g3, assertions, live-object counters).
 - TWISTED_FAST_WERROR=1: turn compiler warnings into errors (used by CI).
 - TWISTED_FAST_SANITIZE=1: build with AddressSanitizer and UBSan.
+- TWISTED_FAST_REQUIRE_EXTENSION=1: a failed build fails, instead of falling
+  back (release wheels: see [tool.cibuildwheel] in pyproject.toml).
 """
 
 import os

@@ -14,9 +14,12 @@ from pathlib import Path
 
 import pytest
 
+import twisted_fast
 from twisted_fast import _compat
 
-ROOT = Path(__file__).resolve().parent.parent
+# Where the package under test was imported from: this checkout, or
+# site-packages when the suite runs against an installed package.
+ROOT = Path(twisted_fast.__file__).resolve().parent.parent
 
 pytestmark = pytest.mark.skipif(
     not _compat.ACCELERATED, reason="C extension not in use: no fast reactor"
@@ -26,7 +29,7 @@ pytestmark = pytest.mark.skipif(
 def _run(code: str, *args: str) -> subprocess.CompletedProcess[str]:
     """
     Run C{code} (or, with C{args}, C{python args...}) in a fresh interpreter
-    that imports the package from this checkout.
+    that imports the package from where this process imported it.
     """
     environment = dict(os.environ, PYTHONPATH=str(ROOT))
     environment.pop("TWISTED_FAST_NO_EXTENSIONS", None)

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import os
 import platform
+from collections.abc import Iterator
 from types import ModuleType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from zope.interface import classImplements
 
@@ -47,53 +48,76 @@ def _loadSpeedups() -> ModuleType | None:
     return _speedups
 
 
-speedups = _loadSpeedups()
+if TYPE_CHECKING:
+    # Type checkers see the C classes (typed by twisted_fast/_speedups.pyi);
+    # in fallback mode the same names are Twisted's own classes, which have
+    # the same methods.
+    from twisted_fast import _speedups
+
+    speedups = _speedups
+else:
+    speedups = _loadSpeedups()
 
 #: C{True} when the classes below come from the C extension.
 ACCELERATED: bool = speedups is not None
 
-#: The C timed-call queue of the fast reactors, or C{None} in fallback mode.
-TimerQueue: type | None
+# CooperativeTask's type variable, as Twisted's (which Twisted 22.10 lacks).
+_TaskIteratorT = TypeVar("_TaskIteratorT", bound=Iterator[object])
 
-if speedups is not None:
+if speedups is None and not TYPE_CHECKING:
+    # Fallback mode: Twisted's own classes (type checkers see the C ones).
+    Clock = TwistedClock
+    DelayedCall = TwistedDelayedCall
+    TimerQueue = None
+    LoopingCall = TwistedLoopingCall
+    Cooperator = TwistedCooperator
+    CooperativeTask = TwistedCooperativeTask
+else:
     Clock = speedups.Clock
     DelayedCall = speedups.DelayedCall
+    #: The C timed-call queue of the fast reactors (C{None} in fallback mode).
     TimerQueue = speedups.TimerQueue
 
-    class LoopingCall(speedups.LoopingCallTick, TwistedLoopingCall):  # type: ignore[misc,name-defined]
+    class LoopingCall(speedups.LoopingCallTick, TwistedLoopingCall):
         __doc__ = TwistedLoopingCall.__doc__
 
     LoopingCall.__module__ = "twisted_fast.task"
     speedups._register_loopingcall_class(LoopingCall)
 
-    # Generic like Twisted's (from Twisted 23 on), so CooperativeTask[X] works.
-    _TaskIteratorT = TypeVar("_TaskIteratorT")
-    _taskBase: Any = (
-        TwistedCooperativeTask[_TaskIteratorT]  # type: ignore[index]
-        if hasattr(TwistedCooperativeTask, "__class_getitem__")
-        else TwistedCooperativeTask
-    )
+    if TYPE_CHECKING or hasattr(TwistedCooperativeTask, "__class_getitem__"):
+        # Generic like Twisted's (from Twisted 23 on), so CooperativeTask[X]
+        # works.
+        class CooperativeTask(
+            speedups.CooperativeTaskStep, TwistedCooperativeTask[_TaskIteratorT]
+        ):
+            __doc__ = TwistedCooperativeTask.__doc__
 
-    class CooperativeTask(  # type: ignore[misc,no-redef]
-        speedups.CooperativeTaskStep, _taskBase  # type: ignore[name-defined]
-    ):
-        __doc__ = TwistedCooperativeTask.__doc__
+    else:
+
+        class CooperativeTask(speedups.CooperativeTaskStep, TwistedCooperativeTask):
+            __doc__ = TwistedCooperativeTask.__doc__
 
     speedups._register_task_class(CooperativeTask)
 
-    class Cooperator(speedups.CooperatorTick, TwistedCooperator):  # type: ignore[misc,name-defined]
+    class Cooperator(speedups.CooperatorTick, TwistedCooperator):
         __doc__ = TwistedCooperator.__doc__
 
         # Twisted's two methods, making our CooperativeTask (Twisted's name
         # the module-level class, which install() may not have replaced).
-        def coiterate(self, iterator: Any, doneDeferred: Any = None) -> Any:
+        def coiterate(
+            self,
+            iterator: _TaskIteratorT,
+            doneDeferred: Deferred[_TaskIteratorT] | None = None,
+        ) -> Deferred[_TaskIteratorT]:
             if doneDeferred is None:
                 doneDeferred = Deferred()
-            whenDone = CooperativeTask(iterator, self).whenDone()
+            whenDone: Deferred[_TaskIteratorT] = CooperativeTask(
+                iterator, self
+            ).whenDone()
             whenDone.chainDeferred(doneDeferred)
             return doneDeferred
 
-        def cooperate(self, iterator: Any) -> Any:
+        def cooperate(self, iterator: _TaskIteratorT) -> CooperativeTask[_TaskIteratorT]:
             return CooperativeTask(iterator, self)
 
     for _fast in (LoopingCall, CooperativeTask, Cooperator):
@@ -102,10 +126,3 @@ if speedups is not None:
     Cooperator.cooperate.__doc__ = TwistedCooperator.cooperate.__doc__
     classImplements(DelayedCall, IDelayedCall)
     classImplements(Clock, IReactorTime)
-else:
-    Clock = TwistedClock
-    DelayedCall = TwistedDelayedCall
-    TimerQueue = None
-    LoopingCall = TwistedLoopingCall
-    Cooperator = TwistedCooperator
-    CooperativeTask = TwistedCooperativeTask

@@ -64,7 +64,7 @@ def _fastMemoryReactorClock() -> type:
             testing.MemoryReactorClock,
         )
 
-        class MemoryReactorClock(testing.MemoryReactor, _compat.Clock):  # type: ignore[misc,valid-type]
+        class MemoryReactorClock(testing.MemoryReactor, _compat.Clock):
             __doc__ = original.__doc__
 
             def __init__(self) -> None:

@@ -57,8 +57,11 @@ class _FastTimedCalls:
     C{ReactorTimeMethods}, listed next.
     """
 
+    # ReactorBase's, for type checkers.
+    _justStopped: bool
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
-        self._timers = _compat.TimerQueue(self)  # type: ignore[misc]
+        self._timers = _compat.TimerQueue(self)
         super().__init__(*args, **kwargs)
 
     def runUntilCurrent(self) -> None:
@@ -69,7 +72,7 @@ class _FastTimedCalls:
         if self.threadCallQueue:  # type: ignore[attr-defined]
             self._runThreadCalls()
         self._timers.runTimedCalls()
-        if self._justStopped:  # type: ignore[attr-defined]
+        if self._justStopped:
             self._justStopped = False
             self.fireSystemEvent("shutdown")  # type: ignore[attr-defined]
 

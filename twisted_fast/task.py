@@ -12,8 +12,6 @@ the name was imported from.
 
 from __future__ import annotations
 
-from typing import Any
-
 from twisted.internet.defer import Deferred
 from twisted.internet.task import (
     NotPaused,
@@ -27,14 +25,20 @@ from twisted.internet.task import (
     react,
 )
 
-from twisted_fast._compat import Clock, CooperativeTask, Cooperator, LoopingCall
+from twisted_fast._compat import (
+    Clock,
+    CooperativeTask,
+    Cooperator,
+    LoopingCall,
+    _TaskIteratorT,
+)
 
 #: The default cooperator of L{cooperate} and L{coiterate}; L{twisted_fast.install}
 #: makes it C{twisted.internet.task._theCooperator} too.
 _theCooperator = Cooperator()
 
 
-def coiterate(iterator: Any) -> Deferred[Any]:
+def coiterate(iterator: _TaskIteratorT) -> Deferred[_TaskIteratorT]:
     """
     Cooperatively iterate over the given iterator, dividing runtime between it
     and all other iterators which have been passed to this function and not
@@ -43,7 +47,7 @@ def coiterate(iterator: Any) -> Deferred[Any]:
     return _theCooperator.coiterate(iterator)
 
 
-def cooperate(iterator: Any) -> CooperativeTask:
+def cooperate(iterator: _TaskIteratorT) -> CooperativeTask[_TaskIteratorT]:
     """
     Start running the given iterator as a long-running cooperative task, by
     calling next() on it as a periodic timed event; as

@@ -428,7 +428,7 @@ def recordingReporter(reporterClass: type, recorder: Recorder) -> type:
     @return: the subclass, a drop-in for C{reporterClass}.
     """
 
-    class RecordingReporter(reporterClass):  # type: ignore[misc,valid-type]
+    class RecordingReporter(reporterClass):
         def addSuccess(self, test: Any) -> None:
             recorder.record(test, PASS)
             super().addSuccess(test)
@@ -975,7 +975,7 @@ def _readJson(path: str) -> dict[str, Any] | None:
     """
     try:
         with open(path, encoding="utf-8") as f:
-            return json.load(f)  # type: ignore[no-any-return]
+            return json.load(f)
     except (OSError, ValueError):
         return None
 
