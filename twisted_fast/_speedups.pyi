@@ -115,6 +115,9 @@ class ReactorTimeMethods:
     ) -> DelayedCall: ...
     def getDelayedCalls(self) -> list[DelayedCall]: ...
     def timeout(self) -> float | None: ...
+    # A data descriptor: reads as ReactorBase's staticmethod(runtimeSeconds);
+    # assigning it on an instance replaces the reactor's time.
+    seconds: Callable[[], float]
 
 # The per-tick and per-step halves below have no fields but an instance
 # __dict__ and __weakref__ of their own.  From CPython 3.12 on those count as
