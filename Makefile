@@ -71,7 +71,7 @@ debug: $(VENV)/.installed
 # without sanitizers: not here.)
 asan: $(VENV)/.installed
 	rm -rf $(ASAN_DIR) && mkdir -p $(ASAN_DIR)
-	cp -r setup.py pyproject.toml README.md src twisted_fast twisted tests $(ASAN_DIR)/
+	cp -r setup.py pyproject.toml README.md LICENSE src twisted_fast twisted tests $(ASAN_DIR)/
 	rm -f $(ASAN_DIR)/twisted_fast/*.so
 	cd $(ASAN_DIR) && TWISTED_FAST_SANITIZE=1 TWISTED_FAST_DEBUG=1 TWISTED_FAST_WERROR=1 \
 		$(abspath $(PY)) setup.py -q build_ext --inplace

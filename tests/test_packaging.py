@@ -32,7 +32,7 @@ def _copyProject(target: Path) -> Path:
     """
     Copy what a build needs into C{target}, without any built extension.
     """
-    for name in ("setup.py", "pyproject.toml", "README.md"):
+    for name in ("setup.py", "pyproject.toml", "README.md", "LICENSE"):
         shutil.copy(ROOT / name, target / name)
     shutil.copytree(ROOT / "src", target / "src")
     shutil.copytree(
