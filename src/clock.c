@@ -332,12 +332,14 @@ advance_attribute(ClockObject *self, PyObject *amount)
 }
 
 static PyObject *
-clock_advance(PyObject *op, PyObject *amount)
+clock_advance(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
+              PyObject *kwnames)
 {
     ClockObject *self = Clock_CAST(op);
     tf_state *state = self->owner.state;
     double seconds;
-    if (parse_time(amount, &seconds, "amount") < 0) {
+    PyObject *amount = tf_one_arg(args, nargs, kwnames, "advance", "amount");
+    if (amount == NULL || parse_time(amount, &seconds, "amount") < 0) {
         return NULL;
     }
     if (!type_attribute_is(Py_TYPE(self), state->str_rightNow,
@@ -363,9 +365,14 @@ PyDoc_STRVAR(clock_pump_doc,
 "Advance incrementally by the given set of times.");
 
 static PyObject *
-clock_pump(PyObject *op, PyObject *timings)
+clock_pump(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
+           PyObject *kwnames)
 {
     PyObject *advance = Clock_CAST(op)->owner.state->str_advance;
+    PyObject *timings = tf_one_arg(args, nargs, kwnames, "pump", "timings");
+    if (timings == NULL) {
+        return NULL;
+    }
     PyObject *iterator = PyObject_GetIter(timings);
     if (iterator == NULL) {
         return NULL;
@@ -564,8 +571,10 @@ static PyMethodDef clock_methods[] = {
     {"seconds", clock_seconds, METH_NOARGS, clock_seconds_doc},
     {"callLater", (PyCFunction)(void (*)(void))clock_callLater,
      METH_FASTCALL | METH_KEYWORDS, clock_callLater_doc},
-    {"advance", clock_advance, METH_O, clock_advance_doc},
-    {"pump", clock_pump, METH_O, clock_pump_doc},
+    {"advance", (PyCFunction)(void (*)(void))clock_advance,
+     METH_FASTCALL | METH_KEYWORDS, clock_advance_doc},
+    {"pump", (PyCFunction)(void (*)(void))clock_pump,
+     METH_FASTCALL | METH_KEYWORDS, clock_pump_doc},
     {"getDelayedCalls", clock_getDelayedCalls, METH_NOARGS,
      clock_getDelayedCalls_doc},
     {NULL},

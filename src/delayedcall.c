@@ -665,19 +665,8 @@ static int
 parse_seconds(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
               const char *method, const char *name, double *value)
 {
-    PyObject *arg = NULL;
-    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
-    if (nargs == 1 && nkw == 0) {
-        arg = args[0];
-    }
-    else if (nargs == 0 && nkw == 1 &&
-             PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0),
-                                              name) == 0) {
-        arg = args[0];
-    }
-    else {
-        PyErr_Format(PyExc_TypeError,
-                     "%s() takes exactly one argument (%s)", method, name);
+    PyObject *arg = tf_one_arg(args, nargs, kwnames, method, name);
+    if (arg == NULL) {
         return -1;
     }
     *value = PyFloat_AsDouble(arg);

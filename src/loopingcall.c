@@ -214,8 +214,13 @@ PyDoc_STRVAR(loopingcalltick_scheduleFrom_doc,
 "intervals are skipped, as Twisted does.");
 
 static PyObject *
-loopingcalltick_scheduleFrom(PyObject *self, PyObject *when)
+loopingcalltick_scheduleFrom(PyObject *self, PyObject *const *args,
+                             Py_ssize_t nargs, PyObject *kwnames)
 {
+    PyObject *when = tf_one_arg(args, nargs, kwnames, "_scheduleFrom", "when");
+    if (when == NULL) {
+        return NULL;
+    }
     tf_state *state = tf_get_state_of(self);
     return state ? schedule_from(state, self, when) : NULL;
 }
@@ -408,8 +413,8 @@ loopingcalltick_call(PyObject *self, PyObject *args, PyObject *kwds)
 /* --- type --------------------------------------------------------------------- */
 
 static PyMethodDef loopingcalltick_methods[] = {
-    {"_scheduleFrom", loopingcalltick_scheduleFrom, METH_O,
-     loopingcalltick_scheduleFrom_doc},
+    {"_scheduleFrom", (PyCFunction)(void (*)(void))loopingcalltick_scheduleFrom,
+     METH_FASTCALL | METH_KEYWORDS, loopingcalltick_scheduleFrom_doc},
     {NULL},
 };
 

@@ -14,7 +14,7 @@
 /* --- helpers for tests --------------------------------------------------------- */
 
 PyDoc_STRVAR(check_heap_doc,
-"_check_heap($module, owner)\n--\n\n"
+"_check_heap($module, owner, /)\n--\n\n"
 "Check the invariants of a C Clock's or TimerQueue's heaps (O(n), for\n"
 "tests): return -1\n"
 "when it is consistent, else the index of the first bad entry.");

@@ -84,3 +84,20 @@ PyMemberDef tf_attrobject_members[] = {
      READONLY},
     {NULL},
 };
+
+PyObject *
+tf_one_arg(PyObject *const *args, Py_ssize_t nargs, PyObject *kwnames,
+           const char *method, const char *name)
+{
+    Py_ssize_t nkw = kwnames ? PyTuple_GET_SIZE(kwnames) : 0;
+    if (nargs == 1 && nkw == 0) {
+        return args[0];
+    }
+    if (nargs == 0 && nkw == 1 &&
+        PyUnicode_CompareWithASCIIString(PyTuple_GET_ITEM(kwnames, 0), name) == 0) {
+        return args[0];
+    }
+    PyErr_Format(PyExc_TypeError, "%s() takes exactly one argument (%s)",
+                 method, name);
+    return NULL;
+}

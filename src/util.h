@@ -30,6 +30,14 @@ tf_type_lookup(PyTypeObject *type, PyObject *name)
     return _PyType_Lookup(type, name);
 }
 
+/*
+ * The one argument of a method that Twisted defines as (self, name): by
+ * position or as name=...  Borrowed, or NULL with a TypeError.  (Methods
+ * taking it are METH_FASTCALL | METH_KEYWORDS, which CPython specialises.)
+ */
+PyObject *tf_one_arg(PyObject *const *args, Py_ssize_t nargs,
+                     PyObject *kwnames, const char *method, const char *name);
+
 /* helper(a, b), for the Python halves of the LoopingCall and Cooperator
  * steps: 0, or -1 with the helper's exception.  Steals b. */
 int tf_call_helper(PyObject *helper, PyObject *a, PyObject *b);

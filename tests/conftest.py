@@ -97,8 +97,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 def pytest_configure(config: pytest.Config) -> None:
     """
-    Register the markers this suite uses (pyproject.toml registers them too;
-    see tests/PYTEST_CONFIG_NOTES.txt).
+    Register the markers this suite uses.  pyproject.toml registers them
+    too; this keeps --strict-markers happy when pytest runs the tests
+    without the project's configuration (a copy of tests/ on its own).
     """
     config.addinivalue_line("markers", "slow: takes more than a few seconds")
 

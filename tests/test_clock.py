@@ -144,6 +144,25 @@ class TestTime:
         assert log.events == [("a", 1.0), ("b", 3.0), ("c", 3.0)]
         assert clock.seconds() == 3.0
 
+    def test_argumentsByKeyword(self, impl: Any) -> None:
+        """
+        C{advance(amount=...)} and C{pump(timings=...)} work, as Twisted's
+        keyword-capable signatures do; a wrong keyword is a C{TypeError}.
+        """
+        clock = impl.Clock()
+        log = Log(clock)
+        clock.callLater(1, log, "a")
+        clock.callLater(3, log, "b")
+        clock.advance(amount=1.5)
+        clock.pump(timings=[1, 1])
+        assert log.events == [("a", 1.5), ("b", 3.5)]
+        with pytest.raises(TypeError):
+            clock.advance(seconds=1)
+        with pytest.raises(TypeError):
+            clock.advance()
+        with pytest.raises(TypeError):
+            clock.pump([1], timings=[1])
+
     def test_pumpIterable(self, impl: Any) -> None:
         """
         C{pump} takes any iterable, including a generator, and an empty one.

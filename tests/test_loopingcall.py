@@ -1226,6 +1226,25 @@ class TestSkipping:
         assert rec.times == [0, 2, 3]
         lc.stop()
 
+    def test_scheduleFromByKeyword(self, loopImpl: Any) -> None:
+        """
+        C{_scheduleFrom(when=...)} takes its argument by keyword too, as
+        Twisted's Python method does.
+        """
+        times = []
+        for byKeyword in (False, True):
+            lc, clock, rec = recordingLoop(loopImpl)
+            lc.start(0.5)
+            clock.advance(0.2)
+            lc.call.cancel()
+            if byKeyword:
+                lc._scheduleFrom(when=0.7)
+            else:
+                lc._scheduleFrom(0.7)
+            times.append(lc.call.getTime())
+            lc.stop()
+        assert times[0] == times[1] > 0.2
+
     def test_callbackTimeSkips(self, loopImpl: Any) -> None:
         """
         Time spent inside the function skips intervals too (Twisted's
