@@ -803,6 +803,21 @@ delayedcall_richcompare(PyObject *op, PyObject *other, int cmp)
         double theirs = DelayedCall_CAST(other)->time;
         return PyBool_FromLong(cmp == Py_LT ? mine < theirs : mine <= theirs);
     }
+    tf_state *state = state_of_call(DelayedCall_CAST(op));
+    if (state == NULL) {
+        return NULL;
+    }
+    if (state->strict_comparison) {
+        /* Twisted 22.10: isinstance(other, DelayedCall), where install()
+         * may have made DelayedCall ours: ours, or Twisted's own. */
+        int instance = PyObject_IsInstance(other, state->twisted_dc_class);
+        if (instance <= 0) {
+            if (instance < 0) {
+                return NULL;
+            }
+            Py_RETURN_NOTIMPLEMENTED;
+        }
+    }
     PyObject *theirs = PyObject_GetAttrString(other, "time");
     if (theirs == NULL) {
         return NULL;

@@ -97,20 +97,43 @@ import_attr(const char *module_name, const char *attr)
 /* Twisted's DelayedCall.__repr__ function.  If twisted_fast.install() has
  * already put our class in twisted.internet.base (a re-import), Twisted's
  * own class is the one twisted_fast._compat saved. */
+/* Twisted's own DelayedCall class, even when install() has already put ours
+ * in twisted.internet.base (the module initialised again). */
 static PyObject *
-import_twisted_repr(void)
+import_twisted_delayedcall(void)
 {
     PyObject *cls = import_attr("twisted.internet.base", "DelayedCall");
-    PyObject *repr = cls ? PyObject_GetAttrString(cls, "__repr__") : NULL;
-    Py_XDECREF(cls);
-    if (repr == NULL || PyFunction_Check(repr)) {
-        return repr;
+    PyObject *lt = cls ? PyObject_GetAttrString(cls, "__lt__") : NULL;
+    int twisteds = lt != NULL && PyFunction_Check(lt);
+    Py_XDECREF(lt);
+    if (twisteds || cls == NULL) {
+        return cls;
     }
-    Py_DECREF(repr);
-    cls = import_attr("twisted_fast._compat", "TwistedDelayedCall");
-    repr = cls ? PyObject_GetAttrString(cls, "__repr__") : NULL;
-    Py_XDECREF(cls);
-    return repr;
+    Py_DECREF(cls);
+    return import_attr("twisted_fast._compat", "TwistedDelayedCall");
+}
+
+/*
+ * Twisted up to 22.10 compares a DelayedCall only with a DelayedCall
+ * (__lt__/__le__ return NotImplemented for anything else); later releases
+ * compare the .time of anything.  DelayedCall.__lt__(None, None) tells them
+ * apart: NotImplemented from the first, AttributeError from the others.
+ */
+static int
+detect_strict_comparison(PyObject *twisted_class)
+{
+    PyObject *result = PyObject_CallMethod(twisted_class, "__lt__", "OO",
+                                           Py_None, Py_None);
+    if (result == NULL) {
+        if (!PyErr_ExceptionMatches(PyExc_AttributeError)) {
+            return -1;
+        }
+        PyErr_Clear();
+        return 0;
+    }
+    int strict = result == Py_NotImplemented;
+    Py_DECREF(result);
+    return strict;
 }
 
 static int
@@ -239,13 +262,16 @@ import_twisted(tf_state *state)
         import_attr("twisted.internet.error", "AlreadyCancelled");
     state->format_stack = import_attr("traceback", "format_stack");
     state->runtime_seconds = import_attr("twisted.python.runtime", "seconds");
-    state->twisted_dc_repr = import_twisted_repr();
+    state->twisted_dc_class = import_twisted_delayedcall();
     if (state->AlreadyCalled == NULL || state->AlreadyCancelled == NULL ||
         state->format_stack == NULL || state->runtime_seconds == NULL ||
-        state->twisted_dc_repr == NULL) {
+        state->twisted_dc_class == NULL) {
         return -1;
     }
-    return 0;
+    state->twisted_dc_repr =
+        PyObject_GetAttrString(state->twisted_dc_class, "__repr__");
+    state->strict_comparison = detect_strict_comparison(state->twisted_dc_class);
+    return state->twisted_dc_repr == NULL || state->strict_comparison < 0 ? -1 : 0;
 }
 
 /* gc.callbacks.append(module._gc_callback); see timerowner.h. */
@@ -338,6 +364,7 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->format_stack);
     Py_VISIT(state->runtime_seconds);
     Py_VISIT(state->twisted_dc_repr);
+    Py_VISIT(state->twisted_dc_class);
     Py_VISIT(state->clock_seconds_descr);
     Py_VISIT(state->clock_callLater_descr);
     Py_VISIT(state->clock_rightNow_descr);
@@ -405,6 +432,7 @@ module_clear(PyObject *module)
     Py_CLEAR(state->format_stack);
     Py_CLEAR(state->runtime_seconds);
     Py_CLEAR(state->twisted_dc_repr);
+    Py_CLEAR(state->twisted_dc_class);
     Py_CLEAR(state->clock_seconds_descr);
     Py_CLEAR(state->clock_callLater_descr);
     Py_CLEAR(state->clock_rightNow_descr);

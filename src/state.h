@@ -32,6 +32,8 @@ typedef struct {
     PyObject *format_stack;        /* traceback.format_stack */
     PyObject *runtime_seconds;     /* twisted.python.runtime.seconds */
     PyObject *twisted_dc_repr;     /* Twisted's DelayedCall.__repr__ function */
+    PyObject *twisted_dc_class;    /* Twisted's own DelayedCall class */
+    int strict_comparison; /* its < and <= refuse non-DelayedCalls (<= 22.10) */
     PyObject *clock_seconds_descr; /* our Clock.seconds, to spot overrides */
     PyObject *clock_callLater_descr; /* our Clock.callLater, likewise */
     PyObject *clock_rightNow_descr; /* our Clock.rightNow, likewise */
