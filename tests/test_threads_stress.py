@@ -240,7 +240,8 @@ class Hammer:
                 with self.lock:
                     label = len(self.calls)
                     self.calls.append(None)
-                self.calls[label] = self.callLater(rng.choice([0, 0, 0.5, 1, 5]), self.record, label)
+                delay = rng.choice([0, 0, 0.5, 1, 5])
+                self.calls[label] = self.callLater(delay, self.record, label)
                 victim = self.calls[rng.randrange(label + 1)]
                 if victim is not None:
                     try:
