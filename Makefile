@@ -70,8 +70,8 @@ asan: $(VENV)/.installed
 	cp -r setup.py pyproject.toml README.md src twisted_fast twisted tests $(ASAN_DIR)/
 	rm -f $(ASAN_DIR)/twisted_fast/*.so
 	cd $(ASAN_DIR) && TWISTED_FAST_SANITIZE=1 TWISTED_FAST_DEBUG=1 TWISTED_FAST_WERROR=1 \
-		../$(PY) setup.py -q build_ext --inplace
-	cd $(ASAN_DIR) && $(ASAN_ENV) ../$(PY) -m pytest -q -p no:cacheprovider tests
+		$(abspath $(PY)) setup.py -q build_ext --inplace
+	cd $(ASAN_DIR) && $(ASAN_ENV) $(abspath $(PY)) -m pytest -q -p no:cacheprovider tests
 
 # CPython reports a few spurious errors of its own under memcheck: the check
 # fails only on errors with a twisted-fast frame (.ci/valgrind_check.py).
