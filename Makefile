@@ -8,6 +8,12 @@
 #                       UBSan build of the extension (in build-asan/, not in place)
 #   make valgrind       the test suite under valgrind memcheck (slow)
 #   make dist           the sdist and the wheel in dist/, checked by twine
+#   make leaks          the leak hunter: each test module run 3+3 times in one
+#                       process, on the debug build (.ci/leakhunt.py)
+#   make scale          10**7 pending timers: RSS per timer, O(log n) costs,
+#                       10**7 schedule/cancel cycles with RSS flat
+#   make fuzz           the differential property tests with 20,000 examples
+#                       each (.ci/fuzz.py)
 #   make clean
 #
 # Each target sets itself up: a virtualenv with pinned dependencies, then the
@@ -25,7 +31,7 @@ ASAN_PRELOAD = $(shell gcc -print-file-name=libasan.so):$(shell gcc -print-file-
 ASAN_ENV = LD_PRELOAD=$(ASAN_PRELOAD) ASAN_OPTIONS=detect_leaks=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 PYTHONPATH=$(CURDIR)/$(ASAN_DIR)
 
-.PHONY: test test-oldest bench debug build asan valgrind dist clean
+.PHONY: test test-oldest bench debug build asan valgrind dist leaks scale fuzz clean
 
 $(VENV)/.installed: requirements/test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -83,6 +89,17 @@ valgrind: build
 	PYTHONMALLOC=malloc valgrind --leak-check=no --log-file=valgrind.log \
 		$(PY) -m pytest -q -p no:cacheprovider -m "not slow and not upstream" tests
 	$(PY) .ci/valgrind_check.py valgrind.log
+
+# On the debug build: its live-object counters are one of the counts hunted.
+# `make build` (or `make test`) puts the release build back.
+leaks: debug
+	$(PY) .ci/leakhunt.py $(LEAKS_ARGS)
+
+scale: build
+	$(PY) -m twisted_fast.bench.scale $(SCALE_ARGS)
+
+fuzz: build
+	$(PY) .ci/fuzz.py $(FUZZ_ARGS)
 
 clean:
 	rm -rf build dist $(ASAN_DIR) *.egg-info twisted_fast/*.so .pytest_cache .hypothesis $(VENV) $(OLDEST_VENV)

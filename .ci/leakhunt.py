@@ -220,7 +220,8 @@ class Hunter:
     C{warmups + runs} times and measure after each repetition.
     """
 
-    def __init__(self, warmups: int, runs: int, perTest: bool) -> None:
+    def __init__(self, warmups: int, runs: int, perTest: bool, module: str) -> None:
+        self.module = module
         self.warmups = warmups
         self.runs = runs
         self.perTest = perTest
@@ -275,7 +276,12 @@ class Hunter:
                     deltas[key].append(after[key] - before[key])  # type: ignore[operator]
             before = after
         measured = {key: values[self.warmups :] for key, values in deltas.items()}
-        name = items[0].nodeid.split("::")[0] if not self.perTest else items[0].nodeid
+        if not items:
+            name = self.module  # every test deselected (slow ones, say)
+        elif self.perTest:
+            name = items[0].nodeid
+        else:
+            name = items[0].nodeid.split("::")[0]
         return {
             "name": name,
             "tests": len(items),
@@ -318,7 +324,7 @@ def child(args: argparse.Namespace) -> int:
     """
     import pytest
 
-    hunter = Hunter(args.warmups, args.runs, args.per_test)
+    hunter = Hunter(args.warmups, args.runs, args.per_test, args.modules[0])
     code = pytest.main(
         [
             "-qq",

@@ -10,8 +10,9 @@ clock or the reactor recursively; drops the last reference to its own loop,
 cooperator or task; rewrites C{Clock.calls}; objects whose comparison or
 C{__del__} re-enters the scheduler (a function or argument whose finalizer
 schedules or cancels when the call drops it, a finalizer run by a collection
-in the middle of a read of the pending calls, an interval whose C{__lt__}
-and C{__eq__} act on the clock); a generator that raises from C{close()}; an
+in the middle of a read of the pending calls, a delay whose C{>=} or
+C{__float__} acts on the clock, an interval whose C{__lt__} and C{__eq__}
+do); a generator that raises from C{close()}; an
 iterator or a function that mutates its own task or loop.
 
 Most tests run the same scenario on the implementation under test and on
@@ -143,15 +144,19 @@ class Driver:
 
         @return: the label.
         """
-        label = len(self.calls)
+        # The label is known once callLater has returned: converting or
+        # comparing the delay may schedule (and label) other calls first.
+        box: list[int] = []
 
         def run() -> None:
-            self.fired.append(label)
+            self.fired.append(box[0])
             if action is not None:
-                action(label)
+                action(box[0])
 
-        self.calls.append(self.target.callLater(delay, run))
-        return label
+        call = self.target.callLater(delay, run)
+        box.append(len(self.calls))
+        self.calls.append(call)
+        return box[0]
 
     def call(self, label: int) -> Any:
         """
@@ -586,6 +591,76 @@ class TestCalls:
             assert all("not supported" in answer for answer in record["extra"])
         else:
             assert record["extra"] == [False, False, True]
+
+
+    def test_delayComparisonReenters(
+        self, impl: Implementation, makeDriver: DriverFactory
+    ) -> None:
+        """
+        A delay (a C{float} subclass) whose C{>=}, asked by the reactor's
+        C{callLater} (Twisted's C{assert delay >= 0}), cancels a pending call
+        and schedules another: the same as Twisted (whose C{Clock} does not
+        ask).
+        """
+
+        class Delay(float):
+            d: Driver
+
+            def __ge__(self, other: object) -> bool:
+                self.d.events.append(("compared", float(self)))
+                victim = self.d.call(0)
+                if victim.active():
+                    victim.cancel()
+                self.d.later(0.125)
+                return float(self) >= other  # type: ignore[operator]
+
+        def scenario(d: Driver) -> None:
+            Delay.d = d
+            d.later(1)
+            d.later(Delay(2.5))
+            d.later(Delay(0.5))
+            d.run(3)
+
+        differential(impl, makeDriver, scenario)
+
+    def test_delayConversionReenters(
+        self, cimpl: Implementation, makeDriver: DriverFactory
+    ) -> None:
+        """
+        On the C classes, a delay that is no number but converts to one
+        (C{__float__}, and C{__ge__} for the reactor's check), each time
+        scheduling, cancelling and running calls: the new call lands where
+        the converted delay says, and nothing is lost.
+        """
+
+        class Delay:
+            def __init__(self, d: Driver, value: float) -> None:
+                self.d = d
+                self.value = value
+
+            def _meddle(self) -> None:
+                for call in self.d.pending()[:1]:
+                    call.cancel()
+                self.d.later(0.25)
+                self.d.run(0)
+
+            def __float__(self) -> float:
+                self._meddle()
+                return self.value
+
+            def __ge__(self, other: object) -> bool:
+                self._meddle()
+                return self.value >= other  # type: ignore[operator]
+
+        d = makeDriver(cimpl)
+        for i in range(5):
+            d.later(1 + i)
+        label = d.later(Delay(d, 2.75))  # type: ignore[arg-type]
+        assert d.call(label).getTime() == d.seconds() + 2.75
+        for _ in range(8):
+            d.run(1)
+        fates = d.fates()
+        assert fates[label] == "fired" and "pending" not in fates
 
 
 # --- finalizers -------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from hypothesis import assume, given, note
 from hypothesis import strategies as st
 
 import twisted_fast
+from conftest import withoutAsanQuarantine
 from twisted.internet import defer
 from twisted.internet.task import LoopingCall as TwistedLoopingCall
 from twisted.python import reflect
@@ -2923,7 +2924,7 @@ def test_memoryFlat(loopImpl: Any, mode: str) -> None:
     C{withCount} one, one returning a fired L{Deferred}) leave the resident
     set size flat.
     """
-    env = dict(os.environ)
+    env = withoutAsanQuarantine(dict(os.environ))
     env["PYTHONPATH"] = os.pathsep.join(
         [ROOT] + ([env["PYTHONPATH"]] if env.get("PYTHONPATH") else [])
     )
