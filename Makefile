@@ -74,14 +74,18 @@ debug: $(VENV)/.installed
 
 # A copy of the package with a sanitized debug build of the extension, so that
 # the in-place release build stays as it is.  (The release artifacts are built
-# without sanitizers: not here.)
+# without sanitizers: not here.)  pytest-twisted runs its tests in greenlets,
+# whose stack copying ASan reports as a stack-buffer-underflow in greenlet
+# itself: the test beside pytest-twisted is left to the plain runs.
 asan: $(VENV)/.installed
 	rm -rf $(ASAN_DIR) && mkdir -p $(ASAN_DIR)
-	cp -r setup.py pyproject.toml README.md LICENSE src twisted_fast twisted tests $(ASAN_DIR)/
+	cp -r setup.py pyproject.toml README.md LICENSE src twisted_fast twisted tests \
+		requirements $(ASAN_DIR)/
 	rm -f $(ASAN_DIR)/twisted_fast/*.so
 	cd $(ASAN_DIR) && TWISTED_FAST_SANITIZE=1 TWISTED_FAST_DEBUG=1 TWISTED_FAST_WERROR=1 \
 		$(abspath $(PY)) setup.py -q build_ext --inplace
-	cd $(ASAN_DIR) && $(ASAN_ENV) $(abspath $(PY)) -m pytest -q -p no:cacheprovider -m "not release" tests
+	cd $(ASAN_DIR) && $(ASAN_ENV) $(abspath $(PY)) -m pytest -q -p no:cacheprovider \
+		-m "not release" --deselect tests/test_pytest_plugin.py::test_besidePytestTwisted tests
 
 # CPython reports a few spurious errors of its own under memcheck: the check
 # fails only on errors with a twisted-fast frame (.ci/valgrind_check.py).
