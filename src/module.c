@@ -94,11 +94,9 @@ import_attr(const char *module_name, const char *attr)
     return value;
 }
 
-/* Twisted's DelayedCall.__repr__ function.  If twisted_fast.install() has
- * already put our class in twisted.internet.base (a re-import), Twisted's
- * own class is the one twisted_fast._compat saved. */
-/* Twisted's own DelayedCall class, even when install() has already put ours
- * in twisted.internet.base (the module initialised again). */
+/* Twisted's own DelayedCall class.  If twisted_fast.install() has already
+ * put ours in twisted.internet.base (the module initialised again), it is
+ * the one twisted_fast._compat saved. */
 static PyObject *
 import_twisted_delayedcall(void)
 {

@@ -406,9 +406,18 @@ static PyType_Slot timerqueue_slots[] = {
  * swapped between them); being real methods keeps subclass overrides and
  * class-level patches working.
  */
+/* The reactor's TimerQueue.  The methods take no defining class
+ * (METH_METHOD): CPython 3.11+ specialises calls to METH_NOARGS and
+ * METH_FASTCALL methods, not to METH_METHOD ones.  The state comes from the
+ * reactor's type: a fast reactor class lists ReactorTimeMethods third in
+ * its MRO (twisted_fast/reactor.py). */
 static TimerQueueObject *
-queue_in(tf_state *state, PyObject *reactor)
+queue_of(PyObject *reactor)
 {
+    tf_state *state = tf_get_state_of(reactor);
+    if (state == NULL) {
+        return NULL;
+    }
     PyObject *queue = PyObject_GetAttr(reactor, state->str_timers);
     if (queue == NULL) {
         return NULL;
@@ -420,18 +429,6 @@ queue_in(tf_state *state, PyObject *reactor)
         return NULL;
     }
     return TimerQueue_CAST(queue);
-}
-
-/* The reactor's TimerQueue.  The methods take no defining class
- * (METH_METHOD): CPython 3.11+ specialises calls to METH_NOARGS and
- * METH_FASTCALL methods, not to METH_METHOD ones.  The state comes from the
- * reactor's type: a fast reactor class lists ReactorTimeMethods third in
- * its MRO (twisted_fast/reactor.py). */
-static TimerQueueObject *
-queue_of(PyObject *reactor)
-{
-    tf_state *state = tf_get_state_of(reactor);
-    return state ? queue_in(state, reactor) : NULL;
 }
 
 static PyObject *
