@@ -207,6 +207,27 @@ state_of_call(DelayedCallObject *self)
     return tf_get_state_of((PyObject *)self);
 }
 
+/*
+ * DelayedCall.debug on our own type, a bool, found without an attribute
+ * lookup while the type is unchanged since the last answer: every callLater
+ * asks.  -1 when it is something else (a descriptor, gone, not a bool).
+ */
+static int
+class_debug_flag(tf_state *state, PyTypeObject *type)
+{
+    unsigned int version = tf_type_version(type);
+    if (version != 0 && version == state->debug_version) {
+        return state->debug_flag;
+    }
+    PyObject *flag = tf_type_lookup(type, state->str_debug);
+    if (flag != Py_True && flag != Py_False) {
+        return -1;
+    }
+    state->debug_flag = flag == Py_True;
+    state->debug_version = tf_type_version(type); /* the lookup set it */
+    return state->debug_flag;
+}
+
 /* Twisted reads self.debug: the instance's, else the class attribute. */
 static int
 is_debug(tf_state *state, DelayedCallObject *self)
@@ -214,11 +235,11 @@ is_debug(tf_state *state, DelayedCallObject *self)
     PyObject *flag;
     PyTypeObject *type = Py_TYPE(self);
     if (self->dict == NULL && type == state->DelayedCallType) {
-        /* No instance dict to shadow the class attribute; unless it is a
-         * descriptor (or gone), it is the answer. */
-        flag = tf_type_lookup(type, state->str_debug);
-        if (flag != NULL && Py_TYPE(flag)->tp_descr_get == NULL) {
-            return PyObject_IsTrue(flag);
+        /* No instance dict to shadow the class attribute: a bool there is
+         * the answer. */
+        int debug = class_debug_flag(state, type);
+        if (debug >= 0) {
+            return debug;
         }
     }
     flag = PyObject_GetAttr((PyObject *)self, state->str_debug);

@@ -83,6 +83,12 @@ typedef struct {
     PyObject *str_timers;
     PyObject *str_time;
 
+    /* DelayedCall.debug, as is_debug() last found it on our DelayedCall
+     * type (True or False), while the type's version tag is debug_version
+     * (0: nothing cached); see tf_type_version(). */
+    unsigned int debug_version;
+    int debug_flag;
+
     /* Every live timer owner (a list threaded through the owners), walked
      * by the GC callback; see timerowner.c.  Not a reference. */
     struct TimerOwnerObject *owners;

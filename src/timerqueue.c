@@ -28,6 +28,9 @@ typedef struct {
     TimerOwnerObject owner; /* must come first: calls reach their heap */
     PyObject *reactor;      /* its time, and its _timedCallFailed() */
     PyObject *seconds;      /* reactor.seconds set on the instance, or NULL */
+    /* The version tag of the reactor's type when its class attribute
+     * seconds was last found to be ReactorTimeMethods.seconds (0: not). */
+    unsigned int builtin_seconds_version;
     PyObject *weakreflist;
 } TimerQueueObject;
 
@@ -63,8 +66,14 @@ replaced_seconds(TimerQueueObject *self)
         return NULL;
     }
     tf_state *state = self->owner.state;
-    if (tf_type_lookup(Py_TYPE(reactor), state->str_seconds) ==
+    PyTypeObject *type = Py_TYPE(reactor);
+    unsigned int version = tf_type_version(type);
+    if (version != 0 && version == self->builtin_seconds_version) {
+        return Py_NewRef(state->runtime_seconds);
+    }
+    if (tf_type_lookup(type, state->str_seconds) ==
         state->reactor_seconds_descr) {
+        self->builtin_seconds_version = tf_type_version(type);
         return Py_NewRef(state->runtime_seconds);
     }
     return PyObject_GetAttr(reactor, state->str_seconds);
@@ -131,7 +140,11 @@ reactor_check_call(PyObject *delay, PyObject *callable, double *seconds)
     }
     int positive;
     if (PyFloat_CheckExact(delay)) { /* the common case, without objects */
-        positive = PyFloat_AS_DOUBLE(delay) >= 0.0;
+        *seconds = PyFloat_AS_DOUBLE(delay);
+        if (*seconds >= 0.0) {
+            return 0;
+        }
+        positive = 0;
     }
     else {
         PyObject *zero = PyLong_FromLong(0);
@@ -411,6 +424,28 @@ static PyType_Slot timerqueue_slots[] = {
  * METH_FASTCALL methods, not to METH_METHOD ones.  The state comes from the
  * reactor's type: a fast reactor class lists ReactorTimeMethods third in
  * its MRO (twisted_fast/reactor.py). */
+/*
+ * reactor.name for an attribute that lives in the instance dict, read there
+ * without the class lookup that PyObject_GetAttr makes first (a class-level
+ * data descriptor of that name would be skipped).  Only when the dict lacks
+ * it does getattr run, for its answer or its AttributeError.
+ */
+static PyObject *
+instance_attribute(PyObject *reactor, PyObject *name)
+{
+    PyObject *dict = PyObject_GenericGetDict(reactor, NULL);
+    if (dict == NULL) {
+        return NULL;
+    }
+    PyObject *value = PyDict_GetItemWithError(dict, name);
+    Py_XINCREF(value);
+    Py_DECREF(dict);
+    if (value == NULL && !PyErr_Occurred()) {
+        value = PyObject_GetAttr(reactor, name);
+    }
+    return value;
+}
+
 static TimerQueueObject *
 queue_of(PyObject *reactor)
 {
@@ -418,7 +453,7 @@ queue_of(PyObject *reactor)
     if (state == NULL) {
         return NULL;
     }
-    PyObject *queue = PyObject_GetAttr(reactor, state->str_timers);
+    PyObject *queue = instance_attribute(reactor, state->str_timers);
     if (queue == NULL) {
         return NULL;
     }

@@ -34,8 +34,14 @@ tf_wall_clock(double *now)
         PyErr_SetFromErrno(PyExc_OSError);
         return -1;
     }
+    /* CPython's _PyTime_AsSecondsDouble: whole seconds exactly, else the
+     * nanoseconds divided.  tv_nsec == 0 is its "ns % 10**9 == 0". */
+    if (ts.tv_nsec == 0) {
+        *now = (double)ts.tv_sec;
+        return 0;
+    }
     int64_t ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-    *now = ns % 1000000000 == 0 ? (double)(ns / 1000000000) : (double)ns / 1e9;
+    *now = (double)ns / 1e9;
     return 0;
 }
 

@@ -31,6 +31,24 @@ tf_type_lookup(PyTypeObject *type, PyObject *name)
 }
 
 /*
+ * The version tag of a type's attribute set, or 0 when it has none: CPython
+ * gives a type a new tag whenever it (or a base) changes an attribute, so an
+ * answer computed from lookups on a type stays right while the tag is the
+ * same (CPython's own attribute cache relies on this).  3.11 and 3.12 flag a
+ * valid tag; 3.13 drops the flag and keeps 0 for "none".
+ */
+static inline unsigned int
+tf_type_version(PyTypeObject *type)
+{
+#if PY_VERSION_HEX < 0x030D0000
+    if (!PyType_HasFeature(type, Py_TPFLAGS_VALID_VERSION_TAG)) {
+        return 0;
+    }
+#endif
+    return type->tp_version_tag;
+}
+
+/*
  * The one argument of a method that Twisted defines as (self, name): by
  * position or as name=...  Borrowed, or NULL with a TypeError.  (Methods
  * taking it are METH_FASTCALL | METH_KEYWORDS, which CPython specialises.)

@@ -350,6 +350,33 @@ class TestCallLater:
         """
         assert impl.Clock().callLater(1, lambda: None).creator is None
 
+    def test_debugSwitchedBetweenCalls(
+        self, impl: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """
+        Switching the class attribute C{debug} between two calls of the same
+        clock takes effect at the next call, each way, with a non-bool value
+        too (the C classes remember the class attribute while the class is
+        unchanged: any assignment to it must count).
+        """
+        clock = impl.Clock()
+
+        def creatorRecorded() -> bool:
+            call = clock.callLater(1, lambda: None)
+            call.cancel()
+            return call.creator is not None
+
+        seen = [creatorRecorded(), creatorRecorded()]
+        monkeypatch.setattr(impl.DelayedCall, "debug", True)
+        seen += [creatorRecorded(), creatorRecorded()]
+        monkeypatch.setattr(impl.DelayedCall, "debug", False)
+        seen.append(creatorRecorded())
+        monkeypatch.setattr(impl.DelayedCall, "debug", 1)
+        seen.append(creatorRecorded())
+        monkeypatch.setattr(impl.DelayedCall, "debug", [])
+        seen.append(creatorRecorded())
+        assert seen == [False, False, True, True, False, True, False]
+
     def test_repr(self, impl: Any) -> None:
         """
         A clock's call shows the time left by the clock.

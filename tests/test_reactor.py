@@ -1076,6 +1076,63 @@ class TestReplacedSeconds:
         )
         assert actual == expected == ((8.0, 1.0), 21.0)
 
+    def test_classPatchedAfterCalls(
+        self, reactorClass: type, twistedClass: type, buildReactor: Build
+    ) -> None:
+        """
+        C{seconds} patched onto a class (or a base of it) after the reactor
+        made calls on the real clock, then removed: each call reads whatever
+        the class says at that moment, as on Twisted's reactor (the fast
+        reactor remembers that the class has the real clock while the class
+        is unchanged: a patch must count).
+        """
+
+        def scenario(reactor: Any) -> Any:
+            class Middle(type(reactor)):  # type: ignore[misc]
+                pass
+
+            class Leaf(Middle):
+                pass
+
+            leaf = buildReactor(Leaf)
+            realClock = [leaf.callLater(1, noop).getTime() > 1e9 for _ in "ab"]
+            Leaf.seconds = staticmethod(lambda: 20.0)
+            onLeaf = leaf.callLater(1, noop).getTime()
+            del Leaf.seconds
+            Middle.seconds = lambda self: 30.0
+            onMiddle = leaf.callLater(1, noop).getTime(), leaf.timeout()
+            del Middle.seconds
+            restored = leaf.callLater(1, noop).getTime() > 1e9
+            return realClock, onLeaf, onMiddle, restored
+
+        expected, actual = differential(
+            twistedClass, reactorClass, buildReactor, scenario
+        )
+        assert actual == expected == ([True, True], 21.0, (31.0, 0), True)
+
+    def test_timersLookup(
+        self, cReactorImpl: ReactorImplementation, flavour: str, buildReactor: Build
+    ) -> None:
+        """
+        The C methods find the reactor's C{TimerQueue} in its instance dict,
+        wherever it sits there, and say clearly when it is missing or is not
+        a C{TimerQueue}.
+        """
+        reactorClass = cReactorImpl.classes[flavour]
+        reactor = buildReactor(reactorClass)
+        timers = vars(reactor).pop("_timers")
+        with pytest.raises(AttributeError, match="_timers"):
+            reactor.callLater(1, noop)
+        reactor._timers = timers  # now the dict's last entry
+        assert reactor.callLater(1, noop).getTime() > 1e9
+        reactor._timers = []
+        with pytest.raises(TypeError, match="reactor._timers is a list"):
+            reactor.timeout()
+        reactor._timers = timers
+        bare = reactorClass.__new__(reactorClass)
+        with pytest.raises(AttributeError, match="_timers"):
+            bare.getDelayedCalls()
+
     def test_replacementFollowsTheInstanceDict(
         self, cReactorImpl: ReactorImplementation, flavour: str, buildReactor: Build
     ) -> None:
