@@ -419,11 +419,6 @@ static PyType_Slot timerqueue_slots[] = {
  * swapped between them); being real methods keeps subclass overrides and
  * class-level patches working.
  */
-/* The reactor's TimerQueue.  The methods take no defining class
- * (METH_METHOD): CPython 3.11+ specialises calls to METH_NOARGS and
- * METH_FASTCALL methods, not to METH_METHOD ones.  The state comes from the
- * reactor's type: a fast reactor class lists ReactorTimeMethods third in
- * its MRO (twisted_fast/reactor.py). */
 /*
  * reactor.name for an attribute that lives in the instance dict, read there
  * without the class lookup that PyObject_GetAttr makes first (a class-level
@@ -446,6 +441,11 @@ instance_attribute(PyObject *reactor, PyObject *name)
     return value;
 }
 
+/* The reactor's TimerQueue.  The methods take no defining class
+ * (METH_METHOD): CPython 3.11+ specialises calls to METH_NOARGS and
+ * METH_FASTCALL methods, not to METH_METHOD ones.  The state comes from the
+ * reactor's type: a fast reactor class lists ReactorTimeMethods third in
+ * its MRO (twisted_fast/reactor.py). */
 static TimerQueueObject *
 queue_of(PyObject *reactor)
 {

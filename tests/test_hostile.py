@@ -1030,15 +1030,16 @@ class Loop:
         ]
 
 
-def loopDifferential(
-    loopImpl: Implementation, scenario: Callable[[Implementation], Loop]
+def recordDifferential(
+    impl: Implementation, scenario: Callable[[Implementation], "Loop | Cooperation"]
 ) -> list[Any]:
     """
-    Run C{scenario} with Twisted's C{LoopingCall} and C{Clock} and with the
-    implementation's; assert that the records are the same.
+    Run C{scenario} with Twisted's classes (its C{LoopingCall} or cooperator,
+    and its C{Clock}) and with the implementation's; assert that the records
+    are the same.
     """
     expected = scenario(TWISTED).record()
-    actual = scenario(loopImpl).record()
+    actual = scenario(impl).record()
     assert actual == expected
     return actual
 
@@ -1066,7 +1067,7 @@ class TestLoopingCall:
             loop.advance(3)
             return loop
 
-        record = loopDifferential(loopImpl, scenario)
+        record = recordDifferential(loopImpl, scenario)
         assert ("running", True) in record
 
     @pytest.mark.parametrize("count", [SOME, MANY])
@@ -1091,7 +1092,7 @@ class TestLoopingCall:
             return loop
 
         if count == SOME:
-            loopDifferential(loopImpl, scenario)
+            recordDifferential(loopImpl, scenario)
         else:
             record = scenario(loopImpl).record()
             assert record[-1] == ("pending", [])
@@ -1115,7 +1116,7 @@ class TestLoopingCall:
             loop.advance(3)
             return loop
 
-        record = loopDifferential(loopImpl, scenario)
+        record = recordDifferential(loopImpl, scenario)
         assert ("done", kindOfException.__name__) in record
 
     @pytest.mark.parametrize("then", ["keepsRunning", "stops", "raises"])
@@ -1152,7 +1153,7 @@ class TestLoopingCall:
             loop.advance(2)
             return loop
 
-        record = loopDifferential(loopImpl, scenario)
+        record = recordDifferential(loopImpl, scenario)
         assert ("collected", then != "keepsRunning") in record
 
     @pytest.mark.parametrize("mutation", ["delA", "badA", "badKw", "delF", "kwF", "newF"])
@@ -1185,7 +1186,7 @@ class TestLoopingCall:
             loop.advance(3)
             return loop
 
-        loopDifferential(loopImpl, scenario)
+        recordDifferential(loopImpl, scenario)
 
     def test_intervalComparisonReenters(self, loopImpl: Implementation) -> None:
         """
@@ -1222,7 +1223,7 @@ class TestLoopingCall:
             loop.loop.stop()
             return loop
 
-        loopDifferential(loopImpl, scenario)
+        recordDifferential(loopImpl, scenario)
 
 
 # --- Cooperator -------------------------------------------------------------------------------
@@ -1313,19 +1314,6 @@ class Cooperation:
         ]
 
 
-def coopDifferential(
-    coopImpl: Implementation, scenario: Callable[[Implementation], Cooperation]
-) -> list[Any]:
-    """
-    Run C{scenario} with Twisted's cooperator and C{Clock} and with the
-    implementation's; assert that the records are the same.
-    """
-    expected = scenario(TWISTED).record()
-    actual = scenario(coopImpl).record()
-    assert actual == expected
-    return actual
-
-
 class TestCooperator:
     """
     The steps of cooperative tasks attack their cooperator, their tasks and
@@ -1352,7 +1340,7 @@ class TestCooperator:
             c.log.append([call.cancelled for call in others])
             return c
 
-        coopDifferential(coopImpl, scenario)
+        recordDifferential(coopImpl, scenario)
 
     def test_stepTicksRecursively(self, coopImpl: Implementation) -> None:
         """
@@ -1368,7 +1356,7 @@ class TestCooperator:
             c.advance(6)
             return c
 
-        coopDifferential(coopImpl, scenario)
+        recordDifferential(coopImpl, scenario)
 
     def test_stepAdvancesClock(self, coopImpl: Implementation) -> None:
         """
@@ -1385,7 +1373,7 @@ class TestCooperator:
             c.advance(5)
             return c
 
-        coopDifferential(coopImpl, scenario)
+        recordDifferential(coopImpl, scenario)
 
     @pytest.mark.parametrize("kindOfException", [KeyboardInterrupt, SystemExit])
     def test_stepRaisesBaseException(
@@ -1407,7 +1395,7 @@ class TestCooperator:
             c.advance(4)
             return c
 
-        record = coopDifferential(coopImpl, scenario)
+        record = recordDifferential(coopImpl, scenario)
         assert ("A", "failed", kindOfException.__name__) in record
 
     @pytest.mark.parametrize("then", ["stopsCooperator", "stopsTask", "goesOn"])
@@ -1441,7 +1429,7 @@ class TestCooperator:
             c.advance(4)
             return c
 
-        coopDifferential(coopImpl, scenario)
+        recordDifferential(coopImpl, scenario)
 
     @pytest.mark.parametrize("mutation", ["delete", "replace", "deleteThenEnd", "none"])
     def test_iteratorMutatesItsTask(self, coopImpl: Implementation, mutation: str) -> None:
@@ -1476,7 +1464,7 @@ class TestCooperator:
                                          for e in ends]))
             return c
 
-        coopDifferential(coopImpl, scenario)
+        recordDifferential(coopImpl, scenario)
 
     @pytest.mark.parametrize("how", ["taskStopped", "cooperatorStopped", "closedByAnother"])
     def test_closeRaises(
@@ -1524,7 +1512,7 @@ class TestCooperator:
             unraisable.clear()
             return c
 
-        record = coopDifferential(coopImpl, scenario)
+        record = recordDifferential(coopImpl, scenario)
         assert "closing" in record
 
     @pytest.mark.parametrize("count", [SOME, MANY])
@@ -1555,7 +1543,7 @@ class TestCooperator:
             return c
 
         if count == SOME:
-            coopDifferential(coopImpl, scenario)
+            recordDifferential(coopImpl, scenario)
         else:
             record = scenario(coopImpl).record()
             assert ("fired", MANY) in record and record[-1] == ("pending", [])
