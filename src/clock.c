@@ -274,14 +274,15 @@ run_due_calls(ClockObject *self)
 {
     /* As Twisted's "while self.calls and ... <= self.seconds()": the time
      * is asked only while calls are pending. */
-    while (self->owner.heap.len > 0) {
+    while (tf_heap_len(&self->owner.heap) > 0) {
         double now;
         if (clock_now(&self->owner, &now, NULL) < 0) {
             return -1;
         }
-        DelayedCallObject *call = tf_owner_pop_due(&self->owner, now);
-        if (call == NULL) {
-            return 0;
+        DelayedCallObject *call;
+        int found = tf_owner_pop_due(&self->owner, now, &call);
+        if (found <= 0) {
+            return found;
         }
         int result = tf_delayedcall_fire(call);
         if (Py_REFCNT(call) > 1) {

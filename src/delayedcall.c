@@ -128,18 +128,25 @@ tf_delayedcall_settle(DelayedCallObject *self)
     }
 }
 
-/* Make the heap agree with time + delayed_time after either changed. */
-static void
-sync_deadline(DelayedCallObject *self)
+/* Make the heap agree with time + delayed_time after either changed from
+ * old_time and old_delayed_time.  Return 0, or -1 with MemoryError when the
+ * heap could not move the call (both are then put back as they were). */
+static int
+sync_deadline(DelayedCallObject *self, double old_time, double old_delayed_time)
 {
     if (!in_owner_heap(self)) {
-        return;
+        return 0;
     }
     tf_heap *heap = tf_delayedcall_heap(self);
     double deadline = self->time + self->delayed_time;
-    if (deadline != tf_heap_deadline(heap, &self->node)) {
-        tf_heap_update(heap, &self->node, deadline);
+    if (deadline != tf_heap_deadline(heap, &self->node) &&
+        tf_heap_update(heap, &self->node, deadline) < 0) {
+        self->time = old_time;
+        self->delayed_time = old_delayed_time;
+        PyErr_NoMemory();
+        return -1;
     }
+    return 0;
 }
 
 /* Twisted's self.seconds(): the call's own seconds callable if it has one
@@ -718,6 +725,7 @@ delayedcall_reset(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
         return NULL;
     }
     double new_time = now + seconds;
+    double old_time = self->time, old_delayed_time = self->delayed_time;
     if (tf_check_not_nan(new_time, "the new time") < 0) {
         return NULL;
     }
@@ -732,7 +740,9 @@ delayedcall_reset(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
     else {
         self->delayed_time = new_time - self->time;
     }
-    sync_deadline(self);
+    if (sync_deadline(self, old_time, old_delayed_time) < 0) {
+        return NULL;
+    }
     Py_RETURN_NONE;
 }
 
@@ -772,6 +782,7 @@ delayedcall_delay(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
         return NULL;
     }
     double delayed_time = self->delayed_time + seconds;
+    double old_time = self->time, old_delayed_time = self->delayed_time;
     if (tf_check_not_nan(self->time + delayed_time, "the new time") < 0) {
         return NULL;
     }
@@ -785,7 +796,9 @@ delayedcall_delay(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
             return NULL;
         }
     }
-    sync_deadline(self);
+    if (sync_deadline(self, old_time, old_delayed_time) < 0) {
+        return NULL;
+    }
     Py_RETURN_NONE;
 }
 
@@ -797,9 +810,12 @@ static PyObject *
 delayedcall_activate_delay(PyObject *op, PyObject *Py_UNUSED(ignored))
 {
     DelayedCallObject *self = DelayedCall_CAST(op);
+    double old_time = self->time, old_delayed_time = self->delayed_time;
     self->time += self->delayed_time;
     self->delayed_time = 0.0;
-    sync_deadline(self);
+    if (sync_deadline(self, old_time, old_delayed_time) < 0) {
+        return NULL;
+    }
     Py_RETURN_NONE;
 }
 
@@ -966,9 +982,9 @@ set_time_field(DelayedCallObject *self, double *field, PyObject *value,
         tf_check_not_nan(number, name) < 0) {
         return -1;
     }
+    double old_time = self->time, old_delayed_time = self->delayed_time;
     *field = number;
-    sync_deadline(self);
-    return 0;
+    return sync_deadline(self, old_time, old_delayed_time);
 }
 
 static PyObject *

@@ -1,79 +1,97 @@
 /*
- * heap.h: the timer heap, an array-backed 4-ary min-heap with no Python in it.
+ * heap.h: the timer queue of one owner, with no Python in it.
  *
- * Owns: the entry array.  Each entry holds the deadline (so sifting reads one
- * contiguous array) and a pointer to the timer's tf_heap_node, which lives
- * inside the timer object and holds the timer's sequence number and its
- * current index in the array.
+ * Owns: the entries of every queued timer (entries.h), in up to three tiers.
+ * A small queue is one 4-ary heap, the near heap.  Once the near heap holds
+ * TF_SPLIT_MIN entries, the queue splits: a wheel of TF_WHEEL_SLOTS slots,
+ * each an unsorted array of the entries whose deadlines fall in one
+ * interval of the same width, takes the entries past the near heap, and a
+ * far heap takes those past the wheel.  Timers then sit in O(1) slots
+ * until their interval comes up, and the heap that a pop sifts through
+ * stays small enough to live in cache: at a million timers a plain heap
+ * spends most of each pop waiting for memory (see heap.c).
  *
  * Order: (deadline, seq).  The sequence number is taken from a counter
- * (which heaps of one owner share) whenever a timer is pushed or its
+ * (which the queues of one owner share) whenever a timer is pushed or its
  * deadline changes, so timers due at the same instant fire in the order they
- * were (re)scheduled (libuv's start_id does the same).
+ * were (re)scheduled (libuv's start_id does the same).  Entries due at the
+ * same instant are always in the same tier.
  *
- * Invariants: for every i > 0, entry[(i - 1) / 4] <= entry[i];
- * entry[i].node->index == i; a node not in any heap has index TF_HEAP_NONE.
- * Deadlines are never NaN (the callers refuse NaN before pushing).
+ * Invariants (tf_heap_check tests them all): with a wheel, every entry of
+ * the near heap sits at a slot position below the wheel's cursor, every
+ * entry of slot s at a position p with cursor <= p < cursor + slots and
+ * p = s modulo the slot count, and every far entry at or past the cursor;
+ * each node's index names the array and position of its entry.  The near
+ * heap may be empty while the wheel holds entries: tf_heap_peek then pours
+ * the next slot in.
  *
- * Complexity: push, remove, update O(log n); peek O(1).  No function here
- * calls back into Python, so a tf_heap is consistent whenever Python runs.
+ * Complexity: push, remove, update, peek O(log n) amortised (O(1) for
+ * timers in the wheel); splitting and pouring are amortised over the
+ * entries they move.  No function here calls back into Python, so a
+ * tf_heap is consistent whenever Python runs.
  */
 #ifndef TF_HEAP_H
 #define TF_HEAP_H
 
-#include <stddef.h>
-#include <stdint.h>
+#include "entries.h"
 
-#define TF_HEAP_NONE ((size_t)-1)
+/* Near-heap size at which a queue first splits.  It splits again when its
+ * near or far heap has grown by half the queue since (a whole queue after
+ * a split that did not spread the timers). */
+#define TF_SPLIT_MIN 8192
 
-typedef struct {
-    uint64_t seq;
-    size_t index;
-} tf_heap_node;
-
-typedef struct {
-    double deadline;
-    tf_heap_node *node;
-} tf_heap_entry;
+typedef struct tf_wheel tf_wheel;
 
 typedef struct {
-    tf_heap_entry *entries; /* inside block, aligned as heap.c explains */
-    void *block;
-    size_t len;
-    size_t cap;
+    tf_entries near;
+    tf_wheel *wheel;    /* NULL until the queue splits */
+    size_t split_at;    /* near- or far-heap size that triggers a split */
+    size_t split_min;   /* TF_SPLIT_MIN, or less in tests */
     uint64_t *next_seq; /* the owner's counter */
 } tf_heap;
 
 void tf_heap_init(tf_heap *heap, uint64_t *next_seq);
 
-/* Free the array.  The caller has already dealt with the nodes. */
+/* Free the arrays.  The caller has already dealt with the nodes. */
 void tf_heap_free(tf_heap *heap);
 
 /* Move the whole content to *out and leave heap empty (same counter).
  * Freeing *out (tf_heap_free) is the caller's job. */
 void tf_heap_detach(tf_heap *heap, tf_heap *out);
 
-/* Queue a node with a new sequence number.  Return 0, or -1 when the array
+/* Queue a node with a new sequence number.  Return 0, or -1 when an array
  * could not grow (nothing changed). */
 int tf_heap_push(tf_heap *heap, tf_heap_node *node, double deadline);
 
-/* The same, keeping the node's sequence number (moving between heaps). */
+/* The same, keeping the node's sequence number (moving between queues). */
 int tf_heap_insert(tf_heap *heap, tf_heap_node *node, double deadline);
+
+/* tf_heap_insert for one of many nodes moved in at once: no split is tried
+ * until tf_heap_split_if_due, so that a split sees all of them (the first
+ * thousands of a batch are no sample of its deadlines). */
+int tf_heap_insert_batched(tf_heap *heap, tf_heap_node *node, double deadline);
+void tf_heap_split_if_due(tf_heap *heap);
 
 void tf_heap_remove(tf_heap *heap, tf_heap_node *node);
 
-/* Give a queued node a new deadline (and a new sequence number). */
-void tf_heap_update(tf_heap *heap, tf_heap_node *node, double deadline);
+/* Give a queued node a new deadline and a new sequence number.  Return 0,
+ * or -1 when an array could not grow (nothing changed). */
+int tf_heap_update(tf_heap *heap, tf_heap_node *node, double deadline);
 
+/* The first node in order and its deadline (*node NULL when the queue is
+ * empty).  Return 0, or -1 when pouring a slot in needed memory that could
+ * not be had (nothing changed). */
+int tf_heap_peek(tf_heap *heap, tf_heap_node **node, double *deadline);
+
+/* The node that tf_heap_peek would give if it is at hand without pouring,
+ * else NULL: for prefetching. */
 static inline tf_heap_node *
-tf_heap_peek(const tf_heap *heap, double *deadline)
+tf_heap_near_first(const tf_heap *heap)
 {
-    if (heap->len == 0) {
-        return NULL;
-    }
-    *deadline = heap->entries[0].deadline;
-    return heap->entries[0].node;
+    return heap->near.len > 0 ? heap->near.at[0].node : NULL;
 }
+
+size_t tf_heap_len(const tf_heap *heap);
 
 static inline int
 tf_heap_contains(const tf_heap_node *node)
@@ -82,29 +100,42 @@ tf_heap_contains(const tf_heap_node *node)
 }
 
 /* Deadline of a queued node. */
-static inline double
-tf_heap_deadline(const tf_heap *heap, const tf_heap_node *node)
-{
-    return heap->entries[node->index].deadline;
-}
+double tf_heap_deadline(const tf_heap *heap, const tf_heap_node *node);
 
-#if defined(__GNUC__) || defined(__clang__)
-#define TF_PREFETCH(address) __builtin_prefetch(address)
-#else
-#define TF_PREFETCH(address) ((void)(address))
-#endif
+/* An entry that can leave without moving any other (the last of one of
+ * the arrays), or NULL when the queue is empty; *where says which, for
+ * tf_heap_forget_last. */
+const tf_heap_entry *tf_heap_last(const tf_heap *heap, uint64_t *where);
 
-/* Start loading size bytes at address into the cache. */
-static inline void
-tf_heap_prefetch(const void *address, size_t size)
-{
-    for (size_t offset = 0; offset < size; offset += 64) {
-        TF_PREFETCH((const char *)address + offset);
-    }
-}
+/* Drop the entry that tf_heap_last gave at where, without touching its
+ * node (which may already belong to another queue). */
+void tf_heap_forget_last(tf_heap *heap, uint64_t where);
 
-/* Check every invariant above; return the index of the first bad entry, or
- * -1 when the heap is consistent.  O(n): for tests only. */
+/* Give the arrays back if the queue is empty and they are large. */
+void tf_heap_trim(tf_heap *heap);
+
+/* For tests: split once the near heap holds at least split_at entries (at
+ * least 1) instead of TF_SPLIT_MIN. */
+void tf_heap_set_split_at(tf_heap *heap, size_t split_at);
+
+/* For tests: how many entries each tier holds; *far is -1 (and *slots 0)
+ * when the queue has not split. */
+void tf_heap_shape(const tf_heap *heap, long *near, long *slots, long *far);
+
+/* Walk every entry, in no particular order.  Nothing may change the queue
+ * during a walk. */
+typedef struct {
+    const tf_heap *heap;
+    size_t array; /* 0: near, 1 .. slots: a slot, slots + 1: far */
+    size_t pos;
+} tf_heap_iter;
+
+void tf_heap_iter_start(tf_heap_iter *iter, const tf_heap *heap);
+const tf_heap_entry *tf_heap_iter_next(tf_heap_iter *iter);
+
+/* Check every invariant above; return the walk position of the first bad
+ * entry (or 0 when the bookkeeping itself is wrong), or -1 when the queue
+ * is consistent.  O(n): for tests only. */
 long tf_heap_check(const tf_heap *heap);
 
 #endif /* TF_HEAP_H */

@@ -32,6 +32,57 @@ check_heap(PyObject *module, PyObject *clock)
     return PyLong_FromLong(tf_owner_check_heap(TimerOwner_CAST(clock)));
 }
 
+PyDoc_STRVAR(split_heap_at_doc,
+"_split_heap_at($module, owner, size, /)\n--\n\n"
+"Make the heap of a C Clock's or TimerQueue's pending calls split into\n"
+"tiers (heap.h) once its near heap holds size entries instead of\n"
+"thousands, so that tests reach the wheel with a few timers.  Return the\n"
+"previous size.");
+
+static PyObject *
+split_heap_at(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    tf_state *state = tf_get_state(module);
+    if (nargs != 2 || (!PyObject_TypeCheck(args[0], state->ClockType) &&
+                       !PyObject_TypeCheck(args[0], state->TimerQueueType))) {
+        PyErr_SetString(PyExc_TypeError,
+                        "_split_heap_at() takes a Clock or a TimerQueue and a size");
+        return NULL;
+    }
+    Py_ssize_t size = PyLong_AsSsize_t(args[1]);
+    if (size == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (size < 1) {
+        PyErr_SetString(PyExc_ValueError, "the size must be at least 1");
+        return NULL;
+    }
+    TimerOwnerObject *owner = TimerOwner_CAST(args[0]);
+    size_t previous = owner->heap.split_min;
+    tf_heap_set_split_at(&owner->heap, (size_t)size);
+    return PyLong_FromSize_t(previous);
+}
+
+PyDoc_STRVAR(heap_shape_doc,
+"_heap_shape($module, owner, /)\n--\n\n"
+"How many calls each tier of a C Clock's or TimerQueue's heap holds (for\n"
+"tests): (near heap, wheel slots, far heap), far -1 when it has not split.");
+
+static PyObject *
+heap_shape(PyObject *module, PyObject *owner)
+{
+    tf_state *state = tf_get_state(module);
+    if (!PyObject_TypeCheck(owner, state->ClockType) &&
+        !PyObject_TypeCheck(owner, state->TimerQueueType)) {
+        PyErr_SetString(PyExc_TypeError,
+                        "_heap_shape() takes a Clock or a TimerQueue");
+        return NULL;
+    }
+    long near, slots, far;
+    tf_heap_shape(&TimerOwner_CAST(owner)->heap, &near, &slots, &far);
+    return Py_BuildValue("(lll)", near, slots, far);
+}
+
 PyDoc_STRVAR(live_counts_doc,
 "_live_counts($module)\n--\n\n"
 "In debug builds, the number of live objects of each C type; else None.");
@@ -76,6 +127,9 @@ static PyMethodDef module_methods[] = {
     {"_gc_callback", (PyCFunction)(void (*)(void))tf_owner_gc_callback,
      METH_FASTCALL, gc_callback_doc},
     {"_check_heap", check_heap, METH_O, check_heap_doc},
+    {"_heap_shape", heap_shape, METH_O, heap_shape_doc},
+    {"_split_heap_at", (PyCFunction)(void (*)(void))split_heap_at,
+     METH_FASTCALL, split_heap_at_doc},
     {"_live_counts", live_counts, METH_NOARGS, live_counts_doc},
     {NULL},
 };

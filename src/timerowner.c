@@ -118,6 +118,10 @@ tf_owner_init(TimerOwnerObject *owner, tf_state *state,
     owner->surfaced_until = -Py_HUGE_VAL;
     tf_heap_init(&owner->heap, &owner->next_seq);
     tf_heap_init(&owner->new_heap, &owner->next_seq);
+    /* Calls wait in new_heap only until the next pass and leave it in no
+     * particular order: one plain heap serves, and a burst of them does
+     * not leave a wheel's worth of small arrays behind. */
+    tf_heap_set_split_at(&owner->new_heap, SIZE_MAX);
     owner->prev_owner = NULL;
     owner->next_owner = state->owners;
     if (state->owners != NULL) {
@@ -159,16 +163,24 @@ tf_owner_adopted(DelayedCallObject *call)
 static void
 orphan_all(const tf_heap *heap)
 {
-    for (size_t i = 0; i < heap->len; i++) {
-        tf_delayedcall_orphan(entry_call(&heap->entries[i]));
+    tf_heap_iter iter;
+    const tf_heap_entry *entry;
+    tf_heap_iter_start(&iter, heap);
+    while ((entry = tf_heap_iter_next(&iter)) != NULL) {
+        tf_delayedcall_orphan(entry_call(entry));
     }
 }
 
+/* Drop the references of a detached heap: nothing else can reach it, so
+ * the walk may go on while the calls' deallocation runs Python code. */
 static void
 release_all(tf_heap *heap)
 {
-    for (size_t i = 0; i < heap->len; i++) {
-        DelayedCallObject *call = entry_call(&heap->entries[i]);
+    tf_heap_iter iter;
+    const tf_heap_entry *entry;
+    tf_heap_iter_start(&iter, heap);
+    while ((entry = tf_heap_iter_next(&iter)) != NULL) {
+        DelayedCallObject *call = entry_call(entry);
         if (Py_REFCNT(call) > 1) {
             tf_owner_adopted(call);
         }
@@ -190,24 +202,31 @@ tf_owner_release_calls(TimerOwnerObject *owner)
     release_all(&old_new);
 }
 
-DelayedCallObject *
-tf_owner_pop_due(TimerOwnerObject *owner, double now)
+int
+tf_owner_pop_due(TimerOwnerObject *owner, double now, DelayedCallObject **due)
 {
     double deadline;
-    tf_heap_node *node = tf_heap_peek(&owner->heap, &deadline);
+    tf_heap_node *node;
+    *due = NULL;
+    if (tf_heap_peek(&owner->heap, &node, &deadline) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
     if (node == NULL || deadline > now) {
-        return NULL;
+        return 0;
     }
     tf_heap_remove(&owner->heap, node);
-    if (owner->heap.len > 0) {
+    tf_heap_node *next = tf_heap_near_first(&owner->heap);
+    if (next != NULL) {
         /* The next call to fire is the new root; with many timers its
          * object is not in cache.  Start loading it now, from the GC
          * header in front of it (two pointers, read first when it fires). */
-        tf_heap_prefetch((const char *)entry_call(&owner->heap.entries[0]) -
-                             2 * sizeof(void *),
-                         sizeof(DelayedCallObject) + 2 * sizeof(void *));
+        tf_prefetch((const char *)tf_delayedcall_from_node(next) -
+                        2 * sizeof(void *),
+                    sizeof(DelayedCallObject) + 2 * sizeof(void *));
     }
-    return tf_delayedcall_from_node(node); /* the heap's reference */
+    *due = tf_delayedcall_from_node(node); /* the heap's reference */
+    return 1;
 }
 
 int
@@ -227,24 +246,26 @@ int
 tf_owner_take_new(TimerOwnerObject *owner)
 {
     tf_heap *fresh = &owner->new_heap;
-    while (fresh->len > 0) {
-        tf_heap_node *node = fresh->entries[fresh->len - 1].node;
+    const tf_heap_entry *last;
+    uint64_t where;
+    while ((last = tf_heap_last(fresh, &where)) != NULL) {
+        tf_heap_node *node = last->node;
         DelayedCallObject *call = tf_delayedcall_from_node(node);
         /* Twisted's call.activate_delay(); the deadline does not change. */
         double deadline = call->time + call->delayed_time;
-        if (tf_heap_insert(&owner->heap, node, deadline) < 0) {
+        if (tf_heap_insert_batched(&owner->heap, node, deadline) < 0) {
+            tf_heap_split_if_due(&owner->heap);
             PyErr_NoMemory();
             return -1;
         }
-        fresh->len--; /* the last entry: nothing to sift */
+        tf_heap_forget_last(fresh, where);
         call->in_new = 0;
         call->time = deadline;
         call->delayed_time = 0.0;
     }
-    /* A burst of calls may have grown the array: give a large one back. */
-    if (fresh->cap > 1024) {
-        tf_heap_free(fresh);
-    }
+    tf_heap_split_if_due(&owner->heap);
+    /* A burst of calls may have grown the arrays: give large ones back. */
+    tf_heap_trim(fresh);
     return 0;
 }
 
@@ -269,12 +290,12 @@ tf_owner_sorted_calls(const tf_heap *heap)
     size_t len;
     PyObject *list;
     for (;;) {
-        len = heap->len;
+        len = tf_heap_len(heap);
         list = PyList_New((Py_ssize_t)len);
         if (list == NULL) {
             return NULL;
         }
-        if (heap->len == len) {
+        if (tf_heap_len(heap) == len) {
             break;
         }
         Py_DECREF(list); /* empty slots: runs no Python */
@@ -284,10 +305,14 @@ tf_owner_sorted_calls(const tf_heap *heap)
         Py_DECREF(list);
         return PyErr_NoMemory();
     }
-    if (len > 0) { /* an empty heap may have no array at all */
-        memcpy(entries, heap->entries, len * sizeof(*entries));
-        qsort(entries, len, sizeof(*entries), compare_entries);
+    tf_heap_iter iter;
+    const tf_heap_entry *entry;
+    size_t copied = 0;
+    tf_heap_iter_start(&iter, heap);
+    while ((entry = tf_heap_iter_next(&iter)) != NULL) {
+        entries[copied++] = *entry;
     }
+    qsort(entries, len, sizeof(*entries), compare_entries);
     for (size_t i = 0; i < len; i++) {
         PyList_SET_ITEM(list, (Py_ssize_t)i,
                         Py_NewRef((PyObject *)entry_call(&entries[i])));
@@ -300,8 +325,11 @@ static int
 traverse_heap(TimerOwnerObject *owner, const tf_heap *heap, visitproc visit,
               void *arg)
 {
-    for (size_t i = 0; i < heap->len; i++) {
-        PyObject *call = (PyObject *)entry_call(&heap->entries[i]);
+    tf_heap_iter iter;
+    const tf_heap_entry *entry;
+    tf_heap_iter_start(&iter, heap);
+    while ((entry = tf_heap_iter_next(&iter)) != NULL) {
+        PyObject *call = (PyObject *)entry_call(entry);
         if (PyObject_GC_IsTracked(call)) {
             Py_VISIT(call);
         }
@@ -333,8 +361,11 @@ tf_owner_traverse(TimerOwnerObject *owner, visitproc visit, void *arg)
 static void
 retrack_heap(const tf_heap *heap)
 {
-    for (size_t i = 0; i < heap->len; i++) {
-        PyObject *call = (PyObject *)entry_call(&heap->entries[i]);
+    tf_heap_iter iter;
+    const tf_heap_entry *entry;
+    tf_heap_iter_start(&iter, heap);
+    while ((entry = tf_heap_iter_next(&iter)) != NULL) {
+        PyObject *call = (PyObject *)entry_call(entry);
         int tracked = PyObject_GC_IsTracked(call);
         if (Py_REFCNT(call) > 1 && !tracked) {
             PyObject_GC_Track(call);
@@ -375,13 +406,18 @@ static long
 check_heap(TimerOwnerObject *owner, const tf_heap *heap, int in_new)
 {
     long bad = tf_heap_check(heap);
-    for (size_t i = 0; bad < 0 && i < heap->len; i++) {
-        DelayedCallObject *call = entry_call(&heap->entries[i]);
+    tf_heap_iter iter;
+    const tf_heap_entry *entry;
+    long walked = 0;
+    tf_heap_iter_start(&iter, heap);
+    while (bad < 0 && (entry = tf_heap_iter_next(&iter)) != NULL) {
+        DelayedCallObject *call = entry_call(entry);
         if (call->owner != (PyObject *)owner || call->in_new != in_new ||
             call->called || call->cancelled ||
-            heap->entries[i].deadline != call->time + call->delayed_time) {
-            bad = (long)i;
+            entry->deadline != call->time + call->delayed_time) {
+            bad = walked;
         }
+        walked++;
     }
     return bad;
 }
@@ -394,5 +430,5 @@ tf_owner_check_heap(TimerOwnerObject *owner)
         return bad;
     }
     bad = check_heap(owner, &owner->new_heap, 1);
-    return bad >= 0 ? (long)owner->heap.len + bad : -1;
+    return bad >= 0 ? (long)tf_heap_len(&owner->heap) + bad : -1;
 }

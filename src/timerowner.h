@@ -49,9 +49,10 @@ void tf_owner_fini(TimerOwnerObject *owner);
  * longer fire.  Runs Python code (the calls' deallocation). */
 void tf_owner_release_calls(TimerOwnerObject *owner);
 
-/* Take the first call of heap due at now off it: a new reference, or NULL
- * when none is due (no exception). */
-DelayedCallObject *tf_owner_pop_due(TimerOwnerObject *owner, double now);
+/* Take the first call of heap due at now off it: 1 and *due a new
+ * reference, 0 and *due NULL when none is due, or -1 with MemoryError. */
+int tf_owner_pop_due(TimerOwnerObject *owner, double now,
+                     DelayedCallObject **due);
 
 /* Put a call back on its owner's heap at time + delayed_time; 0 or -1 with
  * MemoryError. */

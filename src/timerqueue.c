@@ -216,7 +216,11 @@ timerqueue_timeout(PyObject *op, PyObject *Py_UNUSED(ignored))
         return NULL;
     }
     double deadline, now;
-    if (tf_heap_peek(&owner->heap, &deadline) == NULL) {
+    tf_heap_node *first;
+    if (tf_heap_peek(&owner->heap, &first, &deadline) < 0) {
+        return PyErr_NoMemory();
+    }
+    if (first == NULL) {
         Py_RETURN_NONE;
     }
     if (reactor_now(owner, &now, NULL) < 0) {
@@ -284,10 +288,14 @@ timerqueue_runTimedCalls(PyObject *op, PyObject *Py_UNUSED(ignored))
         owner->surfaced_until = now;
     }
     DelayedCallObject *call;
-    while ((call = tf_owner_pop_due(owner, now)) != NULL) {
+    int found;
+    while ((found = tf_owner_pop_due(owner, now, &call)) > 0) {
         if (run_one(TimerQueue_CAST(op), call) < 0) {
             return NULL;
         }
+    }
+    if (found < 0) {
+        return NULL;
     }
     Py_RETURN_NONE;
 }

@@ -274,6 +274,48 @@ def test_sameAsTwisted(impl: Any, program: list[tuple[Any, ...]]) -> None:
     assert len(actual) == len(expected)
 
 
+class CheckedRunner(Runner):
+    """
+    A runner whose clock's heap must pass C{_speedups._check_heap} after
+    every step.
+    """
+
+    def step(self, op: tuple[Any, ...]) -> list[Any]:
+        """
+        Run the step, then check the heap.
+        """
+        record = super().step(op)
+        assert _compat.speedups._check_heap(self.clock) == -1, op
+        return record
+
+
+@given(program=PROGRAMS, splitAt=st.integers(1, 6))
+def test_sameAsTwistedInTiers(
+    cimpl: Any, program: list[tuple[Any, ...]], splitAt: int
+) -> None:
+    """
+    As L{test_sameAsTwisted}, on a C clock whose heap splits into its near
+    heap, wheel and far heap (heap.h) at a handful of timers instead of
+    thousands: same firings, outcomes and states, and every invariant of
+    the tiers holds after each step.
+    """
+    program = program + DRAIN
+    reference = Runner(_compat.TwistedClock)
+    expected = reference.runProgram(program)
+    assume(not reference.tie)
+
+    def tieredClock() -> Any:
+        clock = cimpl.Clock()
+        _compat.speedups._split_heap_at(clock, splitAt)
+        return clock
+
+    actual = CheckedRunner(tieredClock).runProgram(program)
+    note(f"program: {program!r}")
+    for index, (want, got) in enumerate(zip(expected, actual)):
+        assert got == want, f"step {index}: {program[index]!r}"
+    assert len(actual) == len(expected)
+
+
 @given(program=PROGRAMS)
 def test_deterministic(impl: Any, program: list[tuple[Any, ...]]) -> None:
     """

@@ -79,6 +79,8 @@ from twisted.protocols.policies import TimeoutMixin
 from twisted.python import log as legacyLog
 from zope.interface.verify import verifyObject
 
+from twisted_fast import _compat
+
 #: Twisted's longest timeout(): 2 ** 31 milliseconds, in seconds.
 LONGEST = 2147483
 
@@ -2024,6 +2026,33 @@ def test_randomPrograms(reactorImpl: ReactorImplementation, program: list[Any]) 
             interpreter = _Interpreter(reactor)
             trace = interpreter.run(program)
             results.append((trace, interpreter.tie))
+        finally:
+            unbuildReactor(reactor)
+    (expected, tie), (actual, _) = results
+    assume(not tie)
+    note(f"Twisted: {expected}")
+    assert actual == expected
+
+
+@given(program=PROGRAMS, splitAt=st.integers(1, 6))
+def test_randomProgramsInTiers(
+    cReactorImpl: ReactorImplementation, program: list[Any], splitAt: int
+) -> None:
+    """
+    As L{test_randomPrograms}, on a fast reactor whose heap of pending calls
+    splits into its near heap, wheel and far heap (heap.h) at a handful of
+    calls instead of thousands; the heaps are sound at the end.
+    """
+    results = []
+    for cls in (TWISTED_CLASSES["epoll"], cReactorImpl.classes["epoll"]):
+        reactor = cls()
+        try:
+            if isFast(reactor):
+                _compat.speedups._split_heap_at(reactor._timers, splitAt)
+            interpreter = _Interpreter(reactor)
+            trace = interpreter.run(program)
+            results.append((trace, interpreter.tie))
+            assert heapProblem(reactor) is None
         finally:
             unbuildReactor(reactor)
     (expected, tie), (actual, _) = results
