@@ -28,7 +28,15 @@ def _flag(name):
 
 
 def _compile_args():
-    args = ["-std=c11", "-Wall", "-Wextra", "-Wno-missing-field-initializers"]
+    # Hidden visibility: only PyInit__speedups is exported, so calls between
+    # the extension's own files are direct, not through the PLT.
+    args = [
+        "-std=c11",
+        "-Wall",
+        "-Wextra",
+        "-Wno-missing-field-initializers",
+        "-fvisibility=hidden",
+    ]
     if _flag("TWISTED_FAST_WERROR"):
         args.append("-Werror")
     if _flag("TWISTED_FAST_DEBUG"):

@@ -9,7 +9,9 @@ one and compares everything observable, step by step):
   - C{Clock} and C{DelayedCall}: C{tests/test_differential.py};
   - C{LoopingCall}: C{tests/test_loopingcall.py}, C{TestDifferential};
   - C{Cooperator}: C{tests/test_cooperator.py}, C{TestDifferential};
-  - the fast reactor: C{tests/test_reactor.py}, C{test_randomPrograms}.
+  - the fast reactor: C{tests/test_reactor.py}, C{test_randomPrograms};
+  - both again with their heaps split into tiers at a handful of calls
+    (C{test_sameAsTwistedInTiers}, C{test_randomProgramsInTiers}).
 
 They run under the C{fuzz} hypothesis profile (C{tests/conftest.py}: 20,000
 examples each unless C{--examples} says otherwise), and this script prints,
@@ -44,6 +46,8 @@ PROPERTIES = {
     "loopingcall": "tests/test_loopingcall.py::TestDifferential::test_sameAsTwisted[c]",
     "cooperator": "tests/test_cooperator.py::TestDifferential::test_sameAsTwisted[c]",
     "reactor": "tests/test_reactor.py::test_randomPrograms[c]",
+    "clock-tiers": "tests/test_differential.py::test_sameAsTwistedInTiers[c]",
+    "reactor-tiers": "tests/test_reactor.py::test_randomProgramsInTiers[c]",
 }
 
 #: hypothesis's statistics line, one per phase: "- 200 passing, 0 failing,

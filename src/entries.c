@@ -1,52 +1,15 @@
 /*
- * entries.c: arrays of timer entries and the 4-ary heap (see entries.h).
- *
- * A 4-ary heap (as Go's runtime timers): half the depth of a binary heap,
- * and the four children of a node sit side by side in memory, so a sift
- * down touches about half as many cache lines at a million timers.  The
- * sift functions follow CPython's _heapqmodule.c and libuv's heap-inl.h:
- * move the hole, not the element, and write each moved entry's position
- * back into its node.
+ * entries.c: the cold half of entries.h: growing and shrinking the
+ * arrays, building a heap from a whole array, and checking one.
  */
 #include "entries.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-#define TF_ENTRIES_MIN_CAP 16
-#define TF_HEAP_ARITY 4
 
-static inline size_t
-parent_of(size_t pos)
-{
-    return (pos - 1) / TF_HEAP_ARITY;
-}
-
-static inline void
-place(tf_entries *array, size_t pos, tf_heap_entry entry, uint64_t tag)
-{
-    array->at[pos] = entry;
-    entry.node->index = tag | pos;
-}
-
-static void
-sift_up(tf_entries *array, size_t pos, tf_heap_entry entry, uint64_t tag)
-{
-    while (pos > 0) {
-        size_t parent = parent_of(pos);
-        if (!tf_entry_less(&entry, &array->at[parent])) {
-            break;
-        }
-        place(array, pos, array->at[parent], tag);
-        pos = parent;
-    }
-    place(array, pos, entry, tag);
-}
-
-/* Index of the child of pos with the smallest (deadline, seq), among the
- * children in [first, last), two or more. */
-static size_t
-smallest_by_seq(const tf_entries *array, size_t first, size_t last)
+size_t
+tf_smallest_by_seq(const tf_entries *array, size_t first, size_t last)
 {
     size_t best = first;
     for (size_t child = first + 1; child < last; child++) {
@@ -57,84 +20,7 @@ smallest_by_seq(const tf_entries *array, size_t first, size_t last)
     return best;
 }
 
-/* Index of the smallest child of pos, or len when pos is a leaf. */
-static inline size_t
-smallest_child(const tf_entries *array, size_t pos)
-{
-    size_t first = TF_HEAP_ARITY * pos + 1;
-    size_t len = array->len;
-    if (first >= len) {
-        return len;
-    }
-    size_t last = first + TF_HEAP_ARITY < len ? first + TF_HEAP_ARITY : len;
-    /* Ask for the next level while this one is compared: in a large heap
-     * the lower levels are not in cache, and the loads would otherwise
-     * wait one after another. */
-    for (size_t child = first; child < last; child++) {
-        size_t grandchild = TF_HEAP_ARITY * child + 1;
-        if (grandchild < len) {
-            TF_PREFETCH(&array->at[grandchild]);
-        }
-    }
-    /* Which child is smallest is a coin toss for the branch predictor:
-     * choose by deadline with conditional moves, and look at sequence
-     * numbers (in the nodes, out of cache) only when deadlines tie. */
-    size_t best = first;
-    double lowest = array->at[first].deadline;
-    for (size_t child = first + 1; child < last; child++) {
-        double deadline = array->at[child].deadline;
-        int lower = deadline < lowest;
-        best = lower ? child : best;
-        lowest = lower ? deadline : lowest;
-    }
-    int ties = 0;
-    for (size_t child = first; child < last; child++) {
-        ties += array->at[child].deadline == lowest;
-    }
-    return ties > 1 ? smallest_by_seq(array, first, last) : best;
-}
-
-static void
-sift_down(tf_entries *array, size_t pos, tf_heap_entry entry, uint64_t tag)
-{
-    for (;;) {
-        size_t child = smallest_child(array, pos);
-        if (child == array->len ||
-            !tf_entry_less(&array->at[child], &entry)) {
-            break;
-        }
-        place(array, pos, array->at[child], tag);
-        pos = child;
-    }
-    place(array, pos, entry, tag);
-}
-
-void
-tf_heap_sift(tf_entries *array, size_t pos, tf_heap_entry entry, uint64_t tag)
-{
-    if (pos > 0 && tf_entry_less(&entry, &array->at[parent_of(pos)])) {
-        sift_up(array, pos, entry, tag);
-    }
-    else {
-        sift_down(array, pos, entry, tag);
-    }
-}
-
-void
-tf_heap_add(tf_entries *array, tf_heap_entry entry, uint64_t tag)
-{
-    sift_up(array, array->len++, entry, tag);
-}
-
-void
-tf_heap_take(tf_entries *array, size_t pos, uint64_t tag)
-{
-    tf_heap_entry last = array->at[--array->len];
-    if (pos != array->len) {
-        tf_heap_sift(array, pos, last, tag);
-    }
-}
-
+/* Floyd's construction, from the last parent up. */
 void
 tf_heap_make(tf_entries *array, uint64_t tag)
 {
@@ -148,8 +34,8 @@ tf_heap_make(tf_entries *array, uint64_t tag)
         }
         array->at[pos].node->index = tag | pos;
     }
-    for (size_t pos = len > 1 ? parent_of(len - 1) + 1 : 0; pos-- > 0;) {
-        sift_down(array, pos, array->at[pos], tag);
+    for (size_t pos = len > 1 ? tf_heap_parent(len - 1) + 1 : 0; pos-- > 0;) {
+        tf_heap_sift_down(array, pos, array->at[pos], tag);
     }
 }
 
@@ -162,7 +48,7 @@ tf_heap_problem(const tf_entries *array, uint64_t tag)
             entry->deadline != entry->deadline) {
             return (long)i;
         }
-        if (i > 0 && tf_entry_less(entry, &array->at[parent_of(i)])) {
+        if (i > 0 && tf_entry_less(entry, &array->at[tf_heap_parent(i)])) {
             return (long)i;
         }
     }
@@ -225,7 +111,7 @@ tf_entries_free(tf_entries *array)
 }
 
 int
-tf_entries_reserve(tf_entries *array, size_t extra)
+tf_entries_grow(tf_entries *array, size_t extra)
 {
     /* Positions must fit below the TF_IN_* bits, and wheel slots keep
      * theirs in 32 bits. */
@@ -248,10 +134,8 @@ tf_entries_reserve(tf_entries *array, size_t extra)
 }
 
 void
-tf_entries_shrink(tf_entries *array)
+tf_entries_halve(tf_entries *array)
 {
-    if (array->cap > TF_ENTRIES_MIN_CAP && array->len < array->cap / 4) {
-        /* A failed shrink leaves the larger array in place: harmless. */
-        (void)resize(array, array->cap / 2);
-    }
+    /* A failed shrink leaves the larger array in place: harmless. */
+    (void)resize(array, array->cap / 2);
 }

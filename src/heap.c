@@ -379,6 +379,22 @@ split(tf_heap *heap)
     set_split_at(heap, retry);
 }
 
+/* Index of the lowest set bit of a non-zero word. */
+static inline size_t
+lowest_bit(uint64_t bits)
+{
+#if defined(__GNUC__) || defined(__clang__)
+    return (size_t)__builtin_ctzll(bits);
+#else
+    size_t index = 0;
+    while (!(bits & 1)) {
+        bits >>= 1;
+        index++;
+    }
+    return index;
+#endif
+}
+
 /* --- pouring ------------------------------------------------------------------ */
 
 /* The first slot position with entries, or HUGE_VAL. */
@@ -396,7 +412,7 @@ first_slot(const tf_wheel *wheel)
             bits &= ((uint64_t)1 << (start % 64)) - 1; /* wrapped round */
         }
         if (bits != 0) {
-            size_t slot = word * 64 + (size_t)__builtin_ctzll(bits);
+            size_t slot = word * 64 + lowest_bit(bits);
             size_t ahead = (slot + TF_WHEEL_SLOTS - start) % TF_WHEEL_SLOTS;
             return (double)(wheel->cursor + (int64_t)ahead);
         }
@@ -628,7 +644,7 @@ tf_heap_last(const tf_heap *heap, uint64_t *where)
     }
     for (size_t word = 0; word < TF_WHEEL_WORDS; word++) {
         if (wheel->nonempty[word] != 0) {
-            size_t slot = word * 64 + (size_t)__builtin_ctzll(wheel->nonempty[word]);
+            size_t slot = word * 64 + lowest_bit(wheel->nonempty[word]);
             tf_entries *array = &wheel->slots[slot];
             *where = slot_tag(slot) | (array->len - 1);
             return &array->at[array->len - 1];
