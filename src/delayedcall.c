@@ -738,7 +738,9 @@ delayedcall_reset(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
         }
     }
     else {
-        self->delayed_time = new_time - self->time;
+        /* Equal infinite times would give inf - inf, a NaN deadline. */
+        self->delayed_time =
+            new_time == self->time ? 0.0 : new_time - self->time;
     }
     if (sync_deadline(self, old_time, old_delayed_time) < 0) {
         return NULL;

@@ -6,7 +6,8 @@ companion test (C{*Twisted}, on C{twistedImpl}) shows what Twisted does
 instead, so that the difference is known to be real:
 
   (a) NaN: C{callLater(nan)}, C{reset(nan)}, C{delay(nan)} and
-      C{advance(nan)} raise L{ValueError};
+      C{advance(nan)} raise L{ValueError}, and C{reset(inf)} of a call due
+      at infinity does not make a NaN of C{inf - inf};
   (b) C{callLater} with a non-callable raises L{TypeError} at once;
   (c) equal deadlines after a reset or delay that changes a call's time: the
       call counts as rescheduled and runs after the calls already due at that
@@ -96,6 +97,34 @@ class TestNaN:
         assert dc.active()
         clock.advance(2)
         assert log.labels == ["a"]
+
+    def test_resetInfinityToInfinity(self, cimpl: Any) -> None:
+        """
+        C{reset(inf)} of a call due at infinity, where Twisted computes
+        C{inf - inf}, leaves the call at infinity with no delay: nothing
+        in the heap becomes NaN (found by a tiered-heap stress run).
+        """
+        from twisted_fast import _compat
+
+        clock = cimpl.Clock()
+        log = Log()
+        dc = clock.callLater(math.inf, log, "never")
+        clock.callLater(1, log, "a")
+        dc.reset(math.inf)
+        assert (dc.time, dc.delayed_time, dc.getTime()) == (math.inf, 0.0, math.inf)
+        assert _compat.speedups._check_heap(clock) == -1
+        clock.advance(1e300)
+        assert log.labels == ["a"] and clock.getDelayedCalls() == [dc]
+
+    def test_resetInfinityToInfinityTwisted(self, twistedImpl: Any) -> None:
+        """
+        Twisted's C{reset(inf)} of a call due at infinity makes its
+        C{delayed_time} NaN.
+        """
+        clock = twistedImpl.Clock()
+        dc = clock.callLater(math.inf, lambda: None)
+        dc.reset(math.inf)
+        assert math.isnan(dc.delayed_time) and math.isnan(dc.getTime())
 
     def test_delayTwisted(self, twistedImpl: Any) -> None:
         """

@@ -285,3 +285,55 @@ def test_reactorBurst(splitAt: int, cimpl: Implementation) -> None:
         assert _compat.speedups._check_heap(reactor._timers) == -1
     finally:
         unbuildReactor(reactor)
+
+
+def _randomDelay(rng: random.Random) -> float:
+    """
+    A delay from every range the tiers treat differently: never, too far
+    for the wheel, small integers (ties), sub-microsecond, and spreads from
+    one second to months.
+    """
+    r = rng.random()
+    if r < 0.05:
+        return math.inf
+    if r < 0.1:
+        return rng.choice([1e300, 1e200, 1e15])
+    if r < 0.3:
+        return rng.randrange(10)
+    if r < 0.5:
+        return rng.random() * 1e-6
+    return rng.random() * rng.choice([1, 100, 1e4, 1e7])
+
+
+@pytest.mark.parametrize("seed, splitAt", [(1, 1), (2, 5), (3, 50)])
+def test_randomOperations(cimpl: Implementation, seed: int, splitAt: int) -> None:
+    """
+    Thousands of random callLater, cancel, reset, delay (back and forth,
+    to infinity and back) and advance operations on a tiered clock: every
+    call fires in the model's order, and every invariant holds after every
+    operation.  (This found C{reset(inf)} of a call due at infinity putting
+    a NaN deadline in the heap: test_differences.)
+    """
+    rng = random.Random(seed)
+    clock = cimpl.Clock()
+    _compat.speedups._split_heap_at(clock, splitAt)
+    model = Model(clock)
+    for _ in range(4000):
+        r = rng.random()
+        if r < 0.5 or not model.pending:
+            model.later(_randomDelay(rng))
+        elif r < 0.62:
+            model.cancel(rng.choice(list(model.pending)))
+        elif r < 0.75:
+            model.reset(rng.choice(list(model.pending)), _randomDelay(rng))
+        elif r < 0.8:
+            label = rng.choice(list(model.pending))
+            call = model.pending[label][2]
+            call.delay(rng.choice([-1, 1, 1e6]))
+            model.order += 1
+            model.pending[label] = (call.getTime(), model.order, call)
+        else:
+            clock.advance(rng.choice([0, rng.random(), rng.random() * 100, 1e5]))
+        assertSound(clock)
+    assert clock.calls == model.expectedCalls()
+    assert model.fired
