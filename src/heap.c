@@ -101,6 +101,14 @@ array_of(tf_heap *heap, uint64_t tag)
     }
 }
 
+static inline void
+swap_entries(tf_entries *a, tf_entries *b)
+{
+    tf_entries held = *a;
+    *a = *b;
+    *b = held;
+}
+
 static void
 mark_slot(tf_wheel *wheel, size_t slot, int nonempty)
 {
@@ -368,8 +376,7 @@ split(tf_heap *heap)
             fresh.split_min = heap->split_min;
             tf_heap_free(heap);
             *heap = fresh;
-            fresh.wheel = NULL;
-            fresh.near.block = NULL;
+            tf_heap_init(&fresh, heap->next_seq); /* heap owns its arrays */
         }
         else {
             reindex(heap);
@@ -429,7 +436,8 @@ count_far_below(const tf_wheel *wheel, size_t pos, double limit)
         return 0;
     }
     size_t count = 1;
-    for (size_t child = 4 * pos + 1; child <= 4 * pos + 4; child++) {
+    size_t first = TF_HEAP_ARITY * pos + 1;
+    for (size_t child = first; child < first + TF_HEAP_ARITY; child++) {
         count += count_far_below(wheel, child, limit);
     }
     return count;
@@ -441,9 +449,7 @@ static void
 retire_wheel(tf_heap *heap)
 {
     tf_wheel *wheel = heap->wheel;
-    tf_entries empty = heap->near;
-    heap->near = wheel->far;
-    wheel->far = empty;
+    swap_entries(&heap->near, &wheel->far);
     tf_heap_make(&heap->near, TF_IN_NEAR); /* already in order: reindexes */
     free_wheel(wheel);
     heap->wheel = NULL;
@@ -474,16 +480,12 @@ pour(tf_heap *heap)
     size_t slot = (size_t)((int64_t)next % TF_WHEEL_SLOTS);
     if (next == from_slots) {
         /* The empty near array and the slot's change places. */
-        tf_entries empty = heap->near;
-        heap->near = wheel->slots[slot];
-        wheel->slots[slot] = empty;
+        swap_entries(&heap->near, &wheel->slots[slot]);
         mark_slot(wheel, slot, 0);
     }
     if (tf_entries_reserve(&heap->near, far_count) < 0) {
         if (next == from_slots) {
-            tf_entries slot_entries = heap->near;
-            heap->near = wheel->slots[slot];
-            wheel->slots[slot] = slot_entries;
+            swap_entries(&heap->near, &wheel->slots[slot]);
             mark_slot(wheel, slot, 1);
         }
         return -1;
@@ -701,17 +703,16 @@ entry_sound(const tf_heap *heap, size_t array, size_t pos,
         return 1;
     }
     double x = position(wheel, entry->deadline);
-    double cursor = (double)wheel->cursor;
     if (array == 0) {
-        return x < cursor;
+        return route(wheel, x) == TF_IN_NEAR;
     }
     if (array == TF_WHEEL_SLOTS + 1) {
-        return x >= cursor;
+        /* Not route's answer: the cursor may have moved since. */
+        return route(wheel, x) != TF_IN_NEAR;
     }
     size_t slot = array - 1;
-    return entry->node->index == (slot_tag(slot) | pos) && x >= cursor &&
-           x < cursor + TF_WHEEL_SLOTS && x < TF_CURSOR_LIMIT &&
-           (size_t)((int64_t)x % TF_WHEEL_SLOTS) == slot;
+    return entry->node->index == (slot_tag(slot) | pos) &&
+           route(wheel, x) == slot_tag(slot);
 }
 
 /* The bookkeeping: counts, the non-empty bits, the heaps' own order. */

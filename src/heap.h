@@ -114,8 +114,9 @@ void tf_heap_forget_last(tf_heap *heap, uint64_t where);
 /* Give the arrays back if the queue is empty and they are large. */
 void tf_heap_trim(tf_heap *heap);
 
-/* For tests: split once the near heap holds at least split_at entries (at
- * least 1) instead of TF_SPLIT_MIN. */
+/* Split once the near heap holds at least split_at entries (at least 1)
+ * instead of TF_SPLIT_MIN: a handful in tests, SIZE_MAX for a queue that
+ * must never split. */
 void tf_heap_set_split_at(tf_heap *heap, size_t split_at);
 
 /* For tests: how many entries each tier holds; *far is -1 (and *slots 0)

@@ -13,6 +13,22 @@
 
 /* --- helpers for tests --------------------------------------------------------- */
 
+/* value as a timer owner (a C Clock or TimerQueue), or NULL with a
+ * TypeError that names function and, after the owner, any more arguments. */
+static TimerOwnerObject *
+owner_arg(PyObject *module, PyObject *value, const char *function,
+          const char *more)
+{
+    tf_state *state = tf_get_state(module);
+    if (!PyObject_TypeCheck(value, state->ClockType) &&
+        !PyObject_TypeCheck(value, state->TimerQueueType)) {
+        PyErr_Format(PyExc_TypeError, "%s() takes a Clock or a TimerQueue%s",
+                     function, more);
+        return NULL;
+    }
+    return TimerOwner_CAST(value);
+}
+
 PyDoc_STRVAR(check_heap_doc,
 "_check_heap($module, owner, /)\n--\n\n"
 "Check the invariants of a C Clock's or TimerQueue's heaps (O(n), for\n"
@@ -22,14 +38,8 @@ PyDoc_STRVAR(check_heap_doc,
 static PyObject *
 check_heap(PyObject *module, PyObject *clock)
 {
-    tf_state *state = tf_get_state(module);
-    if (!PyObject_TypeCheck(clock, state->ClockType) &&
-        !PyObject_TypeCheck(clock, state->TimerQueueType)) {
-        PyErr_SetString(PyExc_TypeError,
-                        "_check_heap() takes a Clock or a TimerQueue");
-        return NULL;
-    }
-    return PyLong_FromLong(tf_owner_check_heap(TimerOwner_CAST(clock)));
+    TimerOwnerObject *owner = owner_arg(module, clock, "_check_heap", "");
+    return owner ? PyLong_FromLong(tf_owner_check_heap(owner)) : NULL;
 }
 
 PyDoc_STRVAR(split_heap_at_doc,
@@ -42,11 +52,14 @@ PyDoc_STRVAR(split_heap_at_doc,
 static PyObject *
 split_heap_at(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
 {
-    tf_state *state = tf_get_state(module);
-    if (nargs != 2 || (!PyObject_TypeCheck(args[0], state->ClockType) &&
-                       !PyObject_TypeCheck(args[0], state->TimerQueueType))) {
+    if (nargs != 2) {
         PyErr_SetString(PyExc_TypeError,
                         "_split_heap_at() takes a Clock or a TimerQueue and a size");
+        return NULL;
+    }
+    TimerOwnerObject *owner =
+        owner_arg(module, args[0], "_split_heap_at", " and a size");
+    if (owner == NULL) {
         return NULL;
     }
     Py_ssize_t size = PyLong_AsSsize_t(args[1]);
@@ -57,7 +70,6 @@ split_heap_at(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
         PyErr_SetString(PyExc_ValueError, "the size must be at least 1");
         return NULL;
     }
-    TimerOwnerObject *owner = TimerOwner_CAST(args[0]);
     size_t previous = owner->heap.split_min;
     tf_heap_set_split_at(&owner->heap, (size_t)size);
     return PyLong_FromSize_t(previous);
@@ -69,17 +81,14 @@ PyDoc_STRVAR(heap_shape_doc,
 "tests): (near heap, wheel slots, far heap), far -1 when it has not split.");
 
 static PyObject *
-heap_shape(PyObject *module, PyObject *owner)
+heap_shape(PyObject *module, PyObject *value)
 {
-    tf_state *state = tf_get_state(module);
-    if (!PyObject_TypeCheck(owner, state->ClockType) &&
-        !PyObject_TypeCheck(owner, state->TimerQueueType)) {
-        PyErr_SetString(PyExc_TypeError,
-                        "_heap_shape() takes a Clock or a TimerQueue");
+    TimerOwnerObject *owner = owner_arg(module, value, "_heap_shape", "");
+    if (owner == NULL) {
         return NULL;
     }
     long near, slots, far;
-    tf_heap_shape(&TimerOwner_CAST(owner)->heap, &near, &slots, &far);
+    tf_heap_shape(&owner->heap, &near, &slots, &far);
     return Py_BuildValue("(lll)", near, slots, far);
 }
 

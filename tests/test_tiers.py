@@ -72,10 +72,17 @@ class Model:
 
     def reset(self, label: int, delay: float) -> None:
         """
-        Reset a pending call: it goes after the calls already due then.
+        Reset a pending call.
+        """
+        self.pending[label][2].reset(delay)
+        self.moved(label)
+
+    def moved(self, label: int) -> None:
+        """
+        A pending call's time changed (reset or delay): it goes after the
+        calls already due at its new time.
         """
         call = self.pending[label][2]
-        call.reset(delay)
         self.order += 1
         self.pending[label] = (call.getTime(), self.order, call)
 
@@ -328,10 +335,8 @@ def test_randomOperations(cimpl: Implementation, seed: int, splitAt: int) -> Non
             model.reset(rng.choice(list(model.pending)), _randomDelay(rng))
         elif r < 0.8:
             label = rng.choice(list(model.pending))
-            call = model.pending[label][2]
-            call.delay(rng.choice([-1, 1, 1e6]))
-            model.order += 1
-            model.pending[label] = (call.getTime(), model.order, call)
+            model.pending[label][2].delay(rng.choice([-1, 1, 1e6]))
+            model.moved(label)
         else:
             clock.advance(rng.choice([0, rng.random(), rng.random() * 100, 1e5]))
         assertSound(clock)
