@@ -177,7 +177,9 @@ def cleanup() -> None:
     re.purge()
     linecache.clearcache()
     clearTwistedLogBuffer()
-    sys._clear_type_cache()
+    # 3.14 deprecates _clear_type_cache for the wider _clear_internal_caches.
+    clearCaches = getattr(sys, "_clear_internal_caches", None) or sys._clear_type_cache
+    clearCaches()
     for _ in range(3):
         gc.collect()
 

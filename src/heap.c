@@ -42,7 +42,7 @@
 struct tf_wheel {
     double base;       /* the deadline at position 0 */
     double per_second; /* positions per unit of deadline: 1 / width */
-    int64_t cursor;    /* the near heap holds every position below it */
+    uint64_t cursor;   /* the near heap holds every position below it */
     size_t count;      /* entries in the slots and the far heap */
     tf_entries far;
     uint64_t nonempty[TF_WHEEL_WORDS]; /* bit s: slot s has entries */
@@ -74,6 +74,17 @@ position(const tf_wheel *wheel, double deadline)
     return (deadline - wheel->base) * wheel->per_second;
 }
 
+/* The slot of a position in the wheel's range, cursor <= x < 2**52.  The
+ * cursor starts at 0 and only moves forward, so x is a non-negative integer
+ * or fraction that uint64_t holds exactly: the remainder is a slot by
+ * construction (a signed remainder could be negative for all a compiler
+ * knows, and would make a tag that names no array). */
+static inline size_t
+slot_of(double x)
+{
+    return (size_t)((uint64_t)x % TF_WHEEL_SLOTS);
+}
+
 /* Where an entry at x goes: TF_IN_NEAR, TF_IN_FAR, or a slot's tag. */
 static inline uint64_t
 route(const tf_wheel *wheel, double x)
@@ -83,7 +94,7 @@ route(const tf_wheel *wheel, double x)
         return TF_IN_NEAR;
     }
     if (x < cursor + TF_WHEEL_SLOTS && x < TF_CURSOR_LIMIT) {
-        return slot_tag((size_t)((int64_t)x % TF_WHEEL_SLOTS));
+        return slot_tag(slot_of(x));
     }
     return TF_IN_FAR;
 }
@@ -421,7 +432,7 @@ first_slot(const tf_wheel *wheel)
         if (bits != 0) {
             size_t slot = word * 64 + lowest_bit(bits);
             size_t ahead = (slot + TF_WHEEL_SLOTS - start) % TF_WHEEL_SLOTS;
-            return (double)(wheel->cursor + (int64_t)ahead);
+            return (double)(wheel->cursor + ahead);
         }
     }
     return HUGE_VAL;
@@ -477,7 +488,7 @@ pour(tf_heap *heap)
         return 0;
     }
     size_t far_count = next == from_far ? count_far_below(wheel, 0, next + 1) : 0;
-    size_t slot = (size_t)((int64_t)next % TF_WHEEL_SLOTS);
+    size_t slot = slot_of(next);
     if (next == from_slots) {
         /* The empty near array and the slot's change places. */
         swap_entries(&heap->near, &wheel->slots[slot]);
@@ -495,7 +506,7 @@ pour(tf_heap *heap)
         tf_heap_take(&wheel->far, 0, TF_IN_FAR);
     }
     wheel->count -= heap->near.len;
-    wheel->cursor = (int64_t)next + 1;
+    wheel->cursor = (uint64_t)next + 1;
     tf_heap_make(&heap->near, TF_IN_NEAR);
     return 0;
 }
@@ -734,7 +745,7 @@ wheel_sound(const tf_heap *heap)
     }
     return count == wheel->count && tf_heap_problem(&wheel->far, TF_IN_FAR) < 0 &&
            wheel->per_second > 0.0 && isfinite(wheel->per_second) &&
-           isfinite(wheel->base) && wheel->cursor >= 0 &&
+           isfinite(wheel->base) &&
            (double)wheel->cursor <= TF_CURSOR_LIMIT;
 }
 
