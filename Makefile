@@ -2,7 +2,10 @@
 #
 #   make bench          the side-by-side benchmark, pure Twisted vs twisted-fast
 #   make test           every test: C build with -Werror, suite on C and on the
-#                       fallback, Twisted's own suites, oldest supported Twisted
+#                       fallback, Twisted's own suites, oldest supported Twisted,
+#                       and the suite on every supported CPython (3.11 to 3.15)
+#   make test-3.12      the suite on one more CPython (also 3.13, 3.14, 3.15;
+#                       3.14 and 3.15 run in a Debian testing root: needs root)
 #   make debug          rebuild the extension as a debug build (-O0 -g3, counters)
 #   make asan           the test suite and Twisted's suites on an AddressSanitizer +
 #                       UBSan build of the extension (in build-asan/, not in place)
@@ -24,6 +27,16 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 OLDEST_VENV ?= .venv-oldest
 
+# The other CPythons: 3.12 and 3.13 from pyenv, 3.14 and 3.15 from Debian
+# testing, in the root that .ci/testing-root keeps (outside the clone).
+PYENV_ROOT ?= $(shell pyenv root 2>/dev/null || echo $(HOME)/.pyenv)
+PYTHON_3.12 ?= $(PYENV_ROOT)/versions/3.12.1/bin/python3
+PYTHON_3.13 ?= $(PYENV_ROOT)/versions/3.13.0/bin/python3
+TESTING_ROOT := .ci/testing-root
+# What a run on another CPython leaves out: the release artifacts are built
+# and checked once, by the 3.11 run.
+OTHER_VERSION_MARKS ?= not release
+
 SOURCES := $(wildcard src/*.c src/*.h)
 
 ASAN_DIR := build-asan
@@ -31,7 +44,9 @@ ASAN_PRELOAD = $(shell gcc -print-file-name=libasan.so):$(shell gcc -print-file-
 ASAN_ENV = LD_PRELOAD=$(ASAN_PRELOAD) ASAN_OPTIONS=detect_leaks=0 \
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 PYTHONPATH=$(CURDIR)/$(ASAN_DIR)
 
-.PHONY: test test-oldest bench debug build asan valgrind dist leaks scale fuzz clean
+.PHONY: test test-main test-fallback test-oldest test-versions test-version \
+	test-3.12 test-3.13 test-3.14 test-3.15 test-debian-testing \
+	bench debug build asan valgrind dist leaks scale fuzz clean
 
 $(VENV)/.installed: requirements/test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -50,16 +65,65 @@ $(VENV)/.bench-installed: $(VENV)/.installed requirements/bench.txt
 build: $(VENV)/.installed
 	TWISTED_FAST_WERROR=1 $(PY) setup.py -q build_ext --inplace --force
 
+# Two runs at a time (the machine has two cores), each run's output printed
+# whole when it ends.  The 3.11 build comes first: three runs share it.
+test: build
+	$(MAKE) -j2 --output-sync=recurse BUILT=1 \
+		test-main test-fallback test-oldest test-versions
+
+# Run alone, a run builds first; under `make test` (BUILT=1) the build is
+# done, and must not be redone under a run that has it loaded.
+NEEDS_BUILD = $(if $(BUILT),,build)
+
 # The release artifacts (marker "release": sdist and wheel built, checked and
 # installed in fresh virtualenvs) do not depend on the mode of the run that
 # builds them: the fallback run leaves them to the first one.
-test: build
-	$(PY) -m pytest -q
-	TWISTED_FAST_NO_EXTENSIONS=1 $(PY) -m pytest -q -m "not upstream and not release"
-	$(MAKE) test-oldest
+test-main: $(NEEDS_BUILD)
+	@echo "== CPython 3.11, C extension: the whole suite"
+	$(PY) -m pytest -q -p no:cacheprovider
 
-test-oldest: build $(OLDEST_VENV)/.installed
+test-fallback: $(NEEDS_BUILD)
+	@echo "== CPython 3.11, fallback mode (TWISTED_FAST_NO_EXTENSIONS=1)"
+	TWISTED_FAST_NO_EXTENSIONS=1 $(PY) -m pytest -q -p no:cacheprovider \
+		-m "not upstream and not release"
+
+test-oldest: $(NEEDS_BUILD) $(OLDEST_VENV)/.installed
+	@echo "== CPython 3.11, the oldest supported Twisted (requirements/test-oldest.txt)"
 	$(OLDEST_VENV)/bin/python -m pytest -q -p no:cacheprovider
+
+test-versions: test-3.12 test-3.13 test-debian-testing
+
+# The suite on PYTHON, in VENV, with the pinned test requirements and the
+# -Werror build; FALLBACK=1 runs it in fallback mode as well.  An interpreter
+# that is missing fails the run: a version is never skipped in silence.
+test-version:
+	@command -v "$(PYTHON)" >/dev/null || { \
+		echo "make: $(PYTHON) not found: this CPython is not on the machine" >&2; exit 1; }
+	@echo "== $$($(PYTHON) -VV | head -n1), C extension: the suite (-m '$(OTHER_VERSION_MARKS)')"
+	$(MAKE) --no-print-directory build PYTHON=$(PYTHON) VENV=$(VENV)
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider -m "$(OTHER_VERSION_MARKS)"
+ifeq ($(FALLBACK),1)
+	@echo "== $$($(PYTHON) -VV | head -n1), fallback mode"
+	TWISTED_FAST_NO_EXTENSIONS=1 $(VENV)/bin/python -m pytest -q -p no:cacheprovider \
+		-m "not upstream and not release"
+endif
+
+test-3.12 test-3.13:
+	$(MAKE) --no-print-directory test-version PYTHON=$(PYTHON_$(@:test-%=%)) \
+		VENV=.venv-$(@:test-%=%)
+
+# 3.14 and 3.15 share one entry into the testing root, one after the other.
+test-debian-testing:
+	$(TESTING_ROOT) run $(MAKE) --no-print-directory test-3.14-here test-3.15-here
+
+test-3.14 test-3.15:
+	$(TESTING_ROOT) run $(MAKE) --no-print-directory $@-here
+
+# Inside the testing root (.ci/testing-root run).
+test-3.14-here:
+	$(MAKE) --no-print-directory test-version PYTHON=python3.14 VENV=.venv-3.14
+test-3.15-here:
+	$(MAKE) --no-print-directory test-version PYTHON=python3.15 VENV=.venv-3.15 FALLBACK=1
 
 bench: build $(VENV)/.bench-installed
 	$(PY) -m twisted_fast.bench $(BENCH_ARGS)
@@ -106,5 +170,6 @@ fuzz: build
 	$(PY) .ci/fuzz.py $(FUZZ_ARGS)
 
 clean:
-	rm -rf build dist $(ASAN_DIR) *.egg-info twisted_fast/*.so .pytest_cache .hypothesis $(VENV) $(OLDEST_VENV)
+	rm -rf build dist $(ASAN_DIR) *.egg-info twisted_fast/*.so .pytest_cache .hypothesis $(VENV) \
+		$(OLDEST_VENV) .venv-3.1?
 	find . -name __pycache__ -prune -exec rm -rf {} +
