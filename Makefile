@@ -43,9 +43,31 @@ $(OLDEST_VENV)/.installed: requirements/test-oldest.txt
 	$(OLDEST_VENV)/bin/python -m pip install -q -r requirements/test-oldest.txt
 	touch $@
 
-$(VENV)/.bench-installed: $(VENV)/.installed requirements/bench.txt
-	$(PY) -m pip install -q -r requirements/bench.txt
+# make bench: a virtualenv per interpreter (.venv-bench-3.11, or
+# .venv-bench-3.12 with PYTHON=python3.12) holding requirements/bench.txt
+# only, and the extension built in place only when src/*.[ch] or setup.py
+# changed, or when something else rebuilt or removed the .so since.
+BENCH_PYINFO := $(shell $(PYTHON) -c 'import sys, sysconfig; print("%d.%d" % sys.version_info[:2], sysconfig.get_config_var("EXT_SUFFIX"))' 2>/dev/null)
+BENCH_VENV := .venv-bench-$(word 1,$(BENCH_PYINFO))
+BENCH_PY := $(BENCH_VENV)/bin/python
+BENCH_SO := twisted_fast/_speedups$(word 2,$(BENCH_PYINFO))
+BENCH_BUILT := build/.bench-built-$(word 1,$(BENCH_PYINFO))
+
+$(BENCH_VENV)/.bench-installed: requirements/bench.txt
+	@test -n "$(BENCH_PYINFO)" || { echo "make bench: PYTHON=$(PYTHON) does not run"; exit 1; }
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_PY) -m pip install -q -r requirements/bench.txt
 	touch $@
+
+# --force only once make has decided to build: setuptools' own check ignores
+# setup.py and the flags, so a debug build left in place looks current to it.
+# The stamp is newer than the .so it built: a later `make debug` or a removed
+# .so (the empty rule below) brings the release build back.
+$(BENCH_BUILT): $(SOURCES) setup.py $(BENCH_SO) $(BENCH_VENV)/.bench-installed
+	$(BENCH_PY) setup.py -q build_ext --inplace --force
+	mkdir -p build && touch $@
+
+$(BENCH_SO):
 
 build: $(VENV)/.installed
 	TWISTED_FAST_WERROR=1 $(PY) setup.py -q build_ext --inplace --force
@@ -61,8 +83,8 @@ test: build
 test-oldest: build $(OLDEST_VENV)/.installed
 	$(OLDEST_VENV)/bin/python -m pytest -q -p no:cacheprovider
 
-bench: build $(VENV)/.bench-installed
-	$(PY) -m twisted_fast.bench $(BENCH_ARGS)
+bench: $(BENCH_BUILT)
+	$(BENCH_PY) -m twisted_fast.bench $(BENCH_ARGS)
 
 dist: $(VENV)/.installed
 	rm -rf dist
