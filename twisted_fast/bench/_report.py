@@ -1,5 +1,5 @@
 """
-Report the results: a table on stdout, JSON, and a log-log plot.
+Report the results: a table on stdout, JSON, and a plot.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any, TextIO
 import twisted
 
 from twisted_fast import _compat
-from twisted_fast.bench._registry import FAST, TWISTED
+from twisted_fast.bench._registry import FAST, INSTALL_HINT, TWISTED
 from twisted_fast.bench._runner import (
     ParamResult,
     TargetResult,
@@ -30,6 +30,7 @@ def environment() -> dict[str, Any]:
     import twisted_fast
 
     speedups = _compat.speedups
+    liveCounts = getattr(speedups, "_live_counts", None)
     return {
         "twisted_fast": twisted_fast.__version__,
         "python": sys.version.split()[0],
@@ -37,6 +38,8 @@ def environment() -> dict[str, Any]:
         "twisted": twisted.__version__,
         "accelerated": _compat.ACCELERATED,
         "speedups": getattr(speedups, "__file__", None),
+        # A debug build (make debug: -O0, assertions) left in place.
+        "debugBuild": liveCounts is not None and liveCounts() is not None,
         "platform": platform.platform(),
         "machine": platform.machine(),
         "cpus": os.cpu_count(),
@@ -44,24 +47,35 @@ def environment() -> dict[str, Any]:
     }
 
 
-def header(env: dict[str, Any], rounds: int, roundTime: float) -> str:
+def header(
+    env: dict[str, Any], rounds: int, roundTime: float, targets: bool = False
+) -> str:
     """
+    @param targets: whether the table shows the targets.
     @return: the lines printed above the table.
     """
     lines = [
         f"twisted-fast benchmark: Python {env['python']} ({env['implementation']}),"
         f" Twisted {env['twisted']}, {env['platform']}, {env['cpus']} CPUs",
     ]
-    if env["accelerated"]:
+    if env["accelerated"] and env.get("debugBuild"):
+        lines.append(
+            f"C extension IN USE, a DEBUG build (-O0, assertions): {env['speedups']}"
+            " -- its times are not twisted-fast's; rebuild without"
+            " TWISTED_FAST_DEBUG (make build) to measure."
+        )
+    elif env["accelerated"]:
         lines.append(f"C extension IN USE: {env['speedups']}")
     else:
         lines.append(
-            "C extension NOT IN USE (twisted_fast.ACCELERATED is False): the 'fast'"
-            " column runs Twisted's own Clock and reactor, so ratios are ~x1 and"
-            " targets MISS."
+            f"C extension NOT IN USE (twisted_fast.ACCELERATED is False): the"
+            f" '{FAST.label}' column runs Twisted's own Clock and reactor, so"
+            " ratios are ~x1"
+            + (" and targets MISS." if targets else ".")
         )
     lines.append(
-        f"{rounds} interleaved rounds per side (Twisted, fast, Twisted, ...) of"
+        f"{rounds} interleaved round{'s' if rounds != 1 else ''} per side"
+        f" ({TWISTED.label}, {FAST.label}, {TWISTED.label}, ...) of"
         f" ~{roundTime:g} s; medians per operation, ± is half the range;"
         " GC enabled, as in real programs."
     )
@@ -71,7 +85,7 @@ def header(env: dict[str, Any], rounds: int, roundTime: float) -> str:
 def _ratio(value: float | None) -> str:
     if value is None:
         return "-"
-    return f"x{value:.3g}" if value < 100 else f"x{value:.0f}"
+    return f"x{value:.3g}" if value < 100 else f"x{value:,.0f}"
 
 
 def _cell(result: ParamResult, side: str, unit: str) -> str:
@@ -81,7 +95,33 @@ def _cell(result: ParamResult, side: str, unit: str) -> str:
     return f"{formatValue(series.median, unit)} ±{series.spread:.0%}"
 
 
-_ROW = "{:<30} {:>9}  {:>17} {:>17} {:>8}  {}"
+_ROW = "{:<30} {:>24}  {:>17} {:>17} {:>8}  {}"
+
+
+
+#: What the floors of the workloads that have one time.
+FLOOR = "two empty C method calls from Python (list.append + list.pop) in the same loop"
+
+
+def footer(results: list[WorkloadResult], targets: bool = False) -> str:
+    """
+    @param targets: whether the table shows the targets.
+    @return: how to read the table, printed below it.
+    """
+    lines = [
+        f"ratio: {TWISTED.label} / {FAST.label}, of the medians (x10:"
+        f" {FAST.label} takes a tenth of the time, or of the memory);"
+        " ± is half the range of the rounds.",
+    ]
+    if any("floor" in at.series for result in results for at in result.params):
+        lines.append(f"floor: {FLOOR}, in place of the timer calls.")
+    if targets:
+        lines.append(
+            "target: the maintainers' design goals for the C extension, set on"
+            " their 2-core VM; MISS is a note for them, not an error."
+        )
+    lines.append("What each workload does: python -m twisted_fast.bench --list")
+    return "\n".join(lines)
 
 
 def infoText(info: dict[str, float]) -> str:
@@ -117,33 +157,39 @@ def _targetText(result: TargetResult, unit: str) -> str:
     return f"{result.target.description}: {value} {result.verdict}"
 
 
-def table(results: list[WorkloadResult]) -> str:
+def table(results: list[WorkloadResult], targets: bool = False) -> str:
     """
+    @param targets: whether to add the targets' column (C{--targets}).
     @return: the results as a text table.
     """
-    lines = [_ROW.format("workload", "param", TWISTED.label, FAST.label, "ratio", "target")]
+    lines = [
+        _ROW.format(
+            "workload", "", TWISTED.label, FAST.label, "ratio",
+            "target" if targets else "",
+        ).rstrip()
+    ]
     for result in results:
         workload = result.workload
         if result.error is not None:
             lines.append(f"{workload.name:<30} ERROR: {result.error.strip().splitlines()[-1]}")
             continue
         for at in result.params:
-            targets = [
+            texts = [
                 _targetText(t, workload.unit)
                 for t in result.targets
-                if t.param == at.param
+                if targets and t.param == at.param
             ] or [""]
             lines.append(
                 _ROW.format(
                     workload.name,
-                    f"{at.param:,}",
+                    f"{at.param:,} {workload.paramName}",
                     _cell(at, "twisted", workload.unit),
                     _cell(at, "fast", workload.unit),
                     _ratio(at.ratio()),
-                    targets[0],
+                    texts[0],
                 ).rstrip()
             )
-            for more in targets[1:]:
+            for more in texts[1:]:
                 lines.append(_ROW.format("", "", "", "", "", more))
             for side, info in at.info.items():
                 label = {"twisted": TWISTED.label, "fast": FAST.label}.get(side, side)
@@ -156,7 +202,7 @@ def table(results: list[WorkloadResult]) -> str:
                         "",
                         _cell(at, "floor", workload.unit),
                         "",
-                        f"fast/floor {_ratio(at.ratio('fast', 'floor'))}",
+                        f"{FAST.label}/floor {_ratio(at.ratio('fast', 'floor'))}",
                     )
                 )
             for reference in workload.references:
@@ -176,7 +222,7 @@ def table(results: list[WorkloadResult]) -> str:
                             "",
                             _cell(at, reference.name, workload.unit),
                             "",
-                            f"{reference.name}/fast"
+                            f"{reference.name}/{FAST.label}"
                             f" {_ratio(at.ratio(reference.name, 'fast'))}",
                         )
                     )
@@ -269,7 +315,7 @@ def plot(path: str, results: list[WorkloadResult], env: dict[str, Any]) -> None:
         import matplotlib.pyplot as plt
     except ImportError:
         raise SystemExit(
-            "--plot needs matplotlib, which is not installed: pip install matplotlib"
+            f"--plot needs matplotlib, which is not installed: {INSTALL_HINT}"
         ) from None
     figure, axes = plt.subplots(figsize=(9, 6))
     colours = iter(plt.rcParams["axes.prop_cycle"].by_key()["color"])
@@ -316,8 +362,12 @@ def plot(path: str, results: list[WorkloadResult], env: dict[str, Any]) -> None:
     plt.close(figure)
 
 
-def printTable(results: list[WorkloadResult], out: TextIO = sys.stdout) -> None:
+def printTable(
+    results: list[WorkloadResult], out: TextIO = sys.stdout, targets: bool = False
+) -> None:
     """
-    Print L{table} to C{out}.
+    Print L{table}, then L{footer}, to C{out}.
+
+    @param targets: whether to add the targets' column (C{--targets}).
     """
-    out.write(table(results) + "\n")
+    out.write(table(results, targets) + "\n\n" + footer(results, targets) + "\n")
