@@ -301,65 +301,231 @@ def writeJSON(path: str, data: dict[str, Any]) -> None:
         f.write("\n")
 
 
+def _short(n: int) -> str:
+    """
+    @return: C{n} for an axis or a legend: C{"0"}, C{"500"}, C{"10k"}, C{"1M"}.
+    """
+    for scale, suffix in ((10**6, "M"), (10**3, "k")):
+        if n >= scale and n % (scale // 10) == 0:
+            return f"{n / scale:g}{suffix}"
+    return f"{n:,}"
+
+
+def scalingResults(results: list[WorkloadResult]) -> list[WorkloadResult]:
+    """
+    @return: the results drawn against the number of pending timers: timed
+        workloads whose parameter is that number and that ran at two or more
+        of its values.
+    """
+    return [
+        r
+        for r in results
+        if r.error is None
+        and r.workload.unit == "s"
+        and r.workload.paramName == "pending timers"
+        and len(r.params) >= 2
+    ]
+
+
+def ratioRows(
+    results: list[WorkloadResult], scaling: list[WorkloadResult]
+) -> list[tuple[str, float]]:
+    """
+    @param scaling: the results drawn against pending timers (left out here).
+    @return: for each parameter of every other result with both sides, a
+        label and the ratio Twisted / fast.  The label names the parameter
+        when it counts timers (the others are in the workload's title).
+    """
+    rows = []
+    for result in results:
+        if result in scaling or result.error is not None:
+            continue
+        workload = result.workload
+        for at in result.params:
+            ratio = at.ratio()
+            if ratio is None:
+                continue
+            label = workload.plainTitle
+            if "timers" in workload.paramName:
+                label += f"\n({_short(at.param)} {workload.paramName})"
+            rows.append((label, ratio))
+    return rows
+
+
+def _floorLine(scaling: list[WorkloadResult]) -> float | None:
+    """
+    @return: the median of the floor's medians over C{scaling}, or C{None}
+        if none has a floor.
+    """
+    floors = sorted(
+        median
+        for result in scaling
+        for at in result.params
+        if (median := at.median("floor")) is not None
+    )
+    return floors[len(floors) // 2] if floors else None
+
+
+def figure(results: list[WorkloadResult], env: dict[str, Any]) -> Any:
+    """
+    Draw the results: on the left, time per operation against the number of
+    pending timers for the workloads that vary it (L{scalingResults}); on the
+    right, the ratio Twisted / fast of every other workload (L{ratioRows}).
+
+    @return: the matplotlib C{Figure} (imports matplotlib).
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
+
+    scaling = scalingResults(results)
+    rows = ratioRows(results, scaling)
+    panels = (1 if scaling else 0) + (1 if rows else 0)
+    fig = plt.figure(figsize=(13, 7.5) if panels == 2 else (8, 7.5))
+    grid = fig.add_gridspec(
+        1, max(panels, 1), width_ratios=[1.15, 1] if panels == 2 else [1],
+        left=0.08, right=0.97, top=0.9, bottom=0.33, wspace=0.62,
+    )
+    mode = "C extension"
+    if not env["accelerated"]:
+        mode = f"C extension NOT in use: {FAST.label} = Twisted's classes"
+    elif env.get("debugBuild"):
+        mode = "C extension, DEBUG build: not representative"
+    fig.suptitle(
+        f"twisted-fast vs Twisted {env['twisted']}: Python {env['python']},"
+        f" {mode}, {env['cpus']} CPUs, {env['date'][:10]}",
+        fontsize=11,
+    )
+    timeFormat = FuncFormatter(lambda value, _: formatValue(value, "s"))
+    notes = [
+        f"{r.workload.name} failed: not drawn" for r in results if r.error is not None
+    ]
+    handles: list[Any] = []
+
+    if scaling:
+        axes = fig.add_subplot(grid[0, 0])
+        colours = iter(plt.rcParams["axes.prop_cycle"].by_key()["color"])
+        xs = sorted({at.param for r in scaling for at in r.params})
+        positive = [x for x in xs if x > 0]
+        for result in scaling:
+            workload = result.workload
+            colour = next(colours)
+            sides: list[tuple[str, str, dict[str, Any]]] = [
+                ("twisted", TWISTED.label, dict(linestyle="--", marker="o", mfc="w")),
+                ("fast", FAST.label, dict(linestyle="-", marker="s")),
+            ] + [
+                (r.name, f"{r.name} {r.label}", dict(linestyle=":", marker="^"))
+                for r in workload.references
+            ]
+            for side, label, style in sides:
+                points = [
+                    (at.param, median)
+                    for at in result.params
+                    if (median := at.median(side)) is not None
+                ]
+                if not points:
+                    continue
+                ran = [x for x, _ in points]
+                if len(ran) < len(result.params):
+                    label += f" (run up to {_short(max(ran))} only: slow beyond)"
+                (line,) = axes.plot(
+                    *zip(*points), color=colour, linewidth=1.6, markersize=6,
+                    label=f"{workload.plainTitle}, {label}", **style,
+                )
+                handles.append(line)
+            skipped = {n: why for at in result.params for n, why in at.skipped.items()}
+            notes.extend(
+                f"{workload.plainTitle}: no {name} side ({reason})"
+                for name, reason in sorted(skipped.items())
+            )
+        floor = _floorLine(scaling)
+        if floor is not None:
+            handles.append(
+                axes.axhline(
+                    floor, color="black", linestyle=(0, (1, 2)), linewidth=1.2,
+                    label=f"floor ({formatValue(floor, 's')}): {FLOOR}",
+                )
+            )
+        # 0 pending timers is a real point: a log axis would drop it, so the
+        # axis is linear from 0 to the smallest other count, then log.
+        if positive:
+            axes.set_xscale("symlog", linthresh=positive[0], linscale=0.6)
+        axes.xaxis.set_major_locator(FixedLocator(xs))
+        axes.xaxis.set_minor_locator(NullLocator())
+        axes.xaxis.set_major_formatter(FuncFormatter(lambda x, _: _short(int(x))))
+        # Room for the markers at both ends.
+        axes.set_xlim(
+            -0.15 * positive[0] if xs[0] == 0 and positive else xs[0] / 1.5,
+            xs[-1] * 1.6,
+        )
+        axes.set_yscale("log")
+        axes.yaxis.set_major_formatter(timeFormat)
+        axes.set_xlabel(
+            "pending timers"
+            + (f" (from 0 to {_short(positive[0])} linear, then log)" if xs[0] == 0 else "")
+        )
+        axes.set_ylabel("time per operation, median (lower is better)")
+        axes.set_title("Cost as pending timers grow", fontsize=11)
+        axes.grid(True, which="major", alpha=0.3)
+
+    if rows:
+        axes = fig.add_subplot(grid[0, panels - 1])
+        labels, ratios = zip(*rows)
+        positions = range(len(rows))
+        axes.barh(positions, ratios, color="#4c72b0", height=0.6)
+        axes.set_yticks(list(positions), labels, fontsize=8)
+        # Top down, and bars as thick with a few rows as with many.
+        axes.set_ylim(max(len(rows), 10) - 0.5, -0.5)
+        axes.set_xscale("log")
+        axes.xaxis.set_major_formatter(FuncFormatter(lambda x, _: f"x{x:,.{x < 1:d}f}"))
+        axes.axvline(1, color="black", linewidth=1)
+        for y, ratio in zip(positions, ratios):
+            axes.annotate(
+                _ratio(ratio), (ratio, y), xytext=(3, 0), textcoords="offset points",
+                va="center", fontsize=8,
+            )
+        axes.set_xlim(min(0.5, min(ratios) / 2), max(ratios) * 8)
+        axes.set_xlabel(
+            f"{TWISTED.label} / {FAST.label} (higher is better; x1: the same)"
+        )
+        axes.set_title(
+            "Other workloads: how many times faster\n"
+            f"(or smaller, for memory) {FAST.label} is",
+            fontsize=11,
+        )
+        axes.grid(True, axis="x", which="major", alpha=0.3)
+
+    if handles:
+        fig.legend(
+            handles=handles, loc="upper left", bbox_to_anchor=(0.03, 0.24),
+            fontsize=9, frameon=False, ncol=2 if len(handles) > 9 else 1,
+        )
+    if not panels:
+        notes.append("no workload with both sides ran: nothing to draw")
+    if notes:
+        fig.text(0.02, 0.01, "; ".join(notes), fontsize=8, color="darkred")
+    return fig
+
+
 def plot(path: str, results: list[WorkloadResult], env: dict[str, Any]) -> None:
     """
-    Draw time per operation against pending timers, log-log, both sides.
+    Write L{figure} to C{path} as a PNG.
 
-    @param path: the PNG to write.
     @raise SystemExit: if matplotlib is missing.
     """
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        import matplotlib  # noqa: F401
     except ImportError:
         raise SystemExit(
             f"--plot needs matplotlib, which is not installed: {INSTALL_HINT}"
         ) from None
-    figure, axes = plt.subplots(figsize=(9, 6))
-    colours = iter(plt.rcParams["axes.prop_cycle"].by_key()["color"])
-    styles = {"twisted": ("--", "o"), "fast": ("-", "s")}
-    for result in results:
-        workload = result.workload
-        if workload.unit != "s" or workload.paramName != "pending timers":
-            continue
-        colour = next(colours)
-        for side, (line, marker) in styles.items():
-            points = [
-                (at.param, at.median(side))
-                for at in result.params
-                if at.param > 0 and at.median(side) is not None
-            ]
-            if points:
-                xs, ys = zip(*points)
-                label = TWISTED.label if side == "twisted" else FAST.label
-                axes.plot(
-                    xs, ys, linestyle=line, marker=marker, color=colour,
-                    label=f"{workload.name} ({label})",
-                )
-        floors = [at.median("floor") for at in result.params if "floor" in at.series]
-        if floors:
-            floor = sorted(floors)[len(floors) // 2]
-            axes.axhline(
-                floor, linestyle=":", color=colour,
-                label=f"floor: {workload.floorName} ({formatValue(floor, 's')})",
-            )
-    axes.set_xscale("log")
-    axes.set_yscale("log")
-    axes.set_xlabel("pending timers")
-    axes.set_ylabel("seconds per operation (median)")
-    mode = "C extension" if env["accelerated"] else "C extension NOT in use: fast = Twisted"
-    axes.set_title(
-        f"twisted-fast vs Twisted {env['twisted']} ({mode})\n"
-        f"Python {env['python']}, {env['date']}",
-        fontsize=10,
-    )
-    axes.grid(True, which="both", alpha=0.3)
-    axes.legend(fontsize=8)
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
+    import matplotlib.pyplot as plt
+
+    fig = figure(results, env)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def printTable(
