@@ -99,7 +99,7 @@ _ROW = "{:<30} {:>24}  {:>17} {:>17} {:>8}  {}"
 
 
 
-#: What the floors of the workloads that have one time.
+#: What the floors of the workloads that have one time, for the plot.
 FLOOR = "two empty C method calls from Python (list.append + list.pop) in the same loop"
 
 
@@ -114,7 +114,10 @@ def footer(results: list[WorkloadResult], targets: bool = False) -> str:
         " ± is half the range of the rounds.",
     ]
     if any("floor" in at.series for result in results for at in result.params):
-        lines.append(f"floor: {FLOOR}, in place of the timer calls.")
+        lines.append(
+            "floor: the same loop with two empty C method calls from Python"
+            " (list.append + list.pop) in place of the timer calls."
+        )
     if targets:
         lines.append(
             "target: the maintainers' design goals for the C extension, set on"
@@ -529,11 +532,14 @@ def plot(path: str, results: list[WorkloadResult], env: dict[str, Any]) -> None:
 
 
 def printTable(
-    results: list[WorkloadResult], out: TextIO = sys.stdout, targets: bool = False
+    results: list[WorkloadResult], out: TextIO | None = None, targets: bool = False
 ) -> None:
     """
     Print L{table}, then L{footer}, to C{out}.
 
+    @param out: where to; C{None}: C{sys.stdout} as it is at the call.
     @param targets: whether to add the targets' column (C{--targets}).
     """
+    if out is None:
+        out = sys.stdout
     out.write(table(results, targets) + "\n\n" + footer(results, targets) + "\n")
