@@ -184,7 +184,7 @@ def test_durationAndCounter(fakes: list[Workload], capsys: pytest.CaptureFixture
     ]
     before = "\n".join(lines[: counters[0]])
     assert f"about {cli.FULL_DURATION}" in before
-    assert f"--quick: {cli.QUICK_DURATION}" in before
+    assert f"--quick: about {cli.QUICK_DURATION}" in before
     assert "workload 1/2" not in out
 
 
