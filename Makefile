@@ -58,9 +58,31 @@ $(OLDEST_VENV)/.installed: requirements/test-oldest.txt
 	$(OLDEST_VENV)/bin/python -m pip install -q -r requirements/test-oldest.txt
 	touch $@
 
-$(VENV)/.bench-installed: $(VENV)/.installed requirements/bench.txt
-	$(PY) -m pip install -q -r requirements/bench.txt
+# make bench: a virtualenv per interpreter (.venv-bench-3.11, or
+# .venv-bench-3.12 with PYTHON=python3.12) holding requirements/bench.txt
+# only, and the extension built in place only when src/*.[ch] or setup.py
+# changed, or when something else rebuilt or removed the .so since.
+BENCH_PYINFO := $(shell $(PYTHON) -c 'import sys, sysconfig; print("%d.%d" % sys.version_info[:2], sysconfig.get_config_var("EXT_SUFFIX"))' 2>/dev/null)
+BENCH_VENV := .venv-bench-$(word 1,$(BENCH_PYINFO))
+BENCH_PY := $(BENCH_VENV)/bin/python
+BENCH_SO := twisted_fast/_speedups$(word 2,$(BENCH_PYINFO))
+BENCH_BUILT := build/.bench-built-$(word 1,$(BENCH_PYINFO))
+
+$(BENCH_VENV)/.bench-installed: requirements/bench.txt
+	@test -n "$(BENCH_PYINFO)" || { echo "make bench: PYTHON=$(PYTHON) does not run"; exit 1; }
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_PY) -m pip install -q -r requirements/bench.txt
 	touch $@
+
+# --force only once make has decided to build: setuptools' own check ignores
+# setup.py and the flags, so a debug build left in place looks current to it.
+# The stamp is newer than the .so it built: a later `make debug` or a removed
+# .so (the empty rule below) brings the release build back.
+$(BENCH_BUILT): $(SOURCES) setup.py $(BENCH_SO) $(BENCH_VENV)/.bench-installed
+	$(BENCH_PY) setup.py -q build_ext --inplace --force
+	mkdir -p build && touch $@
+
+$(BENCH_SO):
 
 build: $(VENV)/.installed
 	TWISTED_FAST_WERROR=1 $(PY) setup.py -q build_ext --inplace --force
@@ -91,42 +113,8 @@ test-oldest: $(NEEDS_BUILD) $(OLDEST_VENV)/.installed
 	@echo "== CPython 3.11, the oldest supported Twisted (requirements/test-oldest.txt)"
 	$(OLDEST_VENV)/bin/python -m pytest -q -p no:cacheprovider
 
-test-versions: test-3.12 test-3.13 test-debian-testing
-
-# The suite on PYTHON, in VENV, with the pinned test requirements and the
-# -Werror build; FALLBACK=1 runs it in fallback mode as well.  An interpreter
-# that is missing fails the run: a version is never skipped in silence.
-test-version:
-	@command -v "$(PYTHON)" >/dev/null || { \
-		echo "make: $(PYTHON) not found: this CPython is not on the machine" >&2; exit 1; }
-	@echo "== $$($(PYTHON) -VV | head -n1), C extension: the suite (-m '$(OTHER_VERSION_MARKS)')"
-	$(MAKE) --no-print-directory build PYTHON=$(PYTHON) VENV=$(VENV)
-	$(VENV)/bin/python -m pytest -q -p no:cacheprovider -m "$(OTHER_VERSION_MARKS)"
-ifeq ($(FALLBACK),1)
-	@echo "== $$($(PYTHON) -VV | head -n1), fallback mode"
-	TWISTED_FAST_NO_EXTENSIONS=1 $(VENV)/bin/python -m pytest -q -p no:cacheprovider \
-		-m "not upstream and not release"
-endif
-
-test-3.12 test-3.13:
-	$(MAKE) --no-print-directory test-version PYTHON=$(PYTHON_$(@:test-%=%)) \
-		VENV=.venv-$(@:test-%=%)
-
-# 3.14 and 3.15 share one entry into the testing root, one after the other.
-test-debian-testing:
-	$(TESTING_ROOT) run $(MAKE) --no-print-directory test-3.14-here test-3.15-here
-
-test-3.14 test-3.15:
-	$(TESTING_ROOT) run $(MAKE) --no-print-directory $@-here
-
-# Inside the testing root (.ci/testing-root run).
-test-3.14-here:
-	$(MAKE) --no-print-directory test-version PYTHON=python3.14 VENV=.venv-3.14
-test-3.15-here:
-	$(MAKE) --no-print-directory test-version PYTHON=python3.15 VENV=.venv-3.15 FALLBACK=1
-
-bench: build $(VENV)/.bench-installed
-	$(PY) -m twisted_fast.bench $(BENCH_ARGS)
+bench: $(BENCH_BUILT)
+	$(BENCH_PY) -m twisted_fast.bench $(BENCH_ARGS)
 
 dist: $(VENV)/.installed
 	rm -rf dist
@@ -171,5 +159,5 @@ fuzz: build
 
 clean:
 	rm -rf build dist $(ASAN_DIR) *.egg-info twisted_fast/*.so .pytest_cache .hypothesis $(VENV) \
-		$(OLDEST_VENV) .venv-3.1?
+		$(OLDEST_VENV) .venv-3.1? .venv-bench-*
 	find . -name __pycache__ -prune -exec rm -rf {} +

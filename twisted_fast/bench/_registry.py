@@ -55,16 +55,22 @@ TWISTED = Implementation(
     "twisted", "Twisted", _compat.TwistedClock, _compat.TwistedDelayedCall, False
 )
 FAST = Implementation(
-    "fast", "fast", _compat.Clock, _compat.DelayedCall, _compat.ACCELERATED
+    "fast", "twisted-fast", _compat.Clock, _compat.DelayedCall, _compat.ACCELERATED
 )
 #: Both sides, in the order each round runs them.
 IMPLEMENTATIONS: dict[str, Implementation] = {i.name: i for i in (TWISTED, FAST)}
+
+#: How to install what the benchmark can use but the package does not need
+#: (matplotlib for C{--plot}, uvloop for a third side).
+INSTALL_HINT = "pip install 'twisted-fast[bench]'"
 
 
 @dataclass(frozen=True)
 class Target:
     """
-    A goal a workload should meet; the report prints PASS or MISS, never fails.
+    A goal a workload should meet: the maintainers' notes on what the C
+    extension was designed to achieve, shown with C{--targets} (PASS or MISS,
+    never a failure) and always kept in the JSON.
 
     @ivar kind: how the value is computed from the medians:
         - C{"speedup"}: Twisted / fast at C{param}, must be >= C{limit};
@@ -121,6 +127,8 @@ class Workload:
     One benchmark.
 
     @ivar name: short unique name, matched by C{--only}.
+    @ivar title: the name in plain words for the plot's legend, e.g.
+        C{"Clock: callLater + cancel"}; empty: C{name}.
     @ivar description: what one operation is, and any caveat.
     @ivar setup: C{setup(implementation, param)} builds the state and returns
         the L{Runner}; called once per implementation and parameter, before
@@ -166,6 +174,14 @@ class Workload:
     targets: tuple[Target, ...] = ()
     opsStep: int | Callable[[int], int] = 1
     selfTimed: bool = False
+    title: str = ""
+
+    @property
+    def plainTitle(self) -> str:
+        """
+        @return: C{title}, or C{name} when there is none.
+        """
+        return self.title or self.name
 
     @property
     def allTargets(self) -> tuple[Target, ...]:

@@ -211,7 +211,8 @@ def runWorkload(
     if workload.maxRounds is not None:
         rounds = min(rounds, workload.maxRounds)
     for param in workload.paramsFor(quick):
-        where = f"[{workload.name}] {workload.paramName}={param}"
+        # The caller announces the workload: each line says which parameter.
+        where = f"{workload.paramName}={param:,}"
         runners: dict[str, Runner] = {}
         try:
             paramResult = _runParam(

@@ -202,6 +202,7 @@ def memoryPerTimer(implementation: Implementation, pending: int) -> float:
 register(
     Workload(
         name="clock-schedule-cancel",
+        title="Clock: callLater + cancel",
         description=(
             "d = clock.callLater(delay, f); d.cancel() with N timers already"
             " pending (random delays). Floor: lst.append(x); lst.pop()."
@@ -218,6 +219,7 @@ register(
 register(
     Workload(
         name="clock-schedule-advance",
+        title="Clock: callLater + advance, one fires",
         description=(
             "callLater(random delay, f) then advance() firing one timer on"
             " average, with 20k timers pending at random deadlines."
@@ -231,6 +233,7 @@ register(
 register(
     Workload(
         name="clock-scaling",
+        title="Clock: callLater + advance, one fires",
         description=(
             "Cost of one callLater + advance (as clock-schedule-advance) as N"
             " grows; pure Python only up to 10k (O(n) per operation)."
@@ -246,6 +249,7 @@ register(
 register(
     Workload(
         name="clock-memory",
+        title="Clock: memory per pending timer",
         description=(
             "RSS growth per pending timer over N clock.callLater(delay, f),"
             " each side in a fresh interpreter. Twisted's DelayedCalls are"

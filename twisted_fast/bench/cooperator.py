@@ -105,6 +105,7 @@ def setupCoiterate(implementation: Implementation, n: int) -> Runner:
 register(
     Workload(
         name="coiterate-1m",
+        title="coiterate: a long generator, per step",
         description=(
             "cooperator.coiterate(a generator of N steps that yield None) on a"
             " real reactor, default 10 ms slice, until its Deferred fires:"
@@ -157,6 +158,7 @@ def setupCooperate(implementation: Implementation, tasks: int) -> Runner:
 register(
     Workload(
         name="cooperate-1000-tasks",
+        title="cooperate: many tasks, per step",
         description=(
             f"N concurrent cooperator.cooperate(a generator of {TASK_STEPS}"
             " steps that yield None) on a real reactor, default 10 ms slice,"
@@ -234,6 +236,7 @@ def setupFileBody(implementation: Implementation, mebibytes: int) -> Runner:
 register(
     Workload(
         name="filebodyproducer",
+        title="FileBodyProducer: per 64 KiB chunk",
         description=(
             "twisted.web.client.FileBodyProducer(io.BytesIO(N MiB of zeros),"
             " cooperator=...) streaming 64 KiB chunks (its default readSize)"

@@ -81,6 +81,7 @@ def setupClockTick(implementation: Implementation, param: int) -> Runner:
 register(
     Workload(
         name="loopingcall-clock-tick",
+        title="LoopingCall: tick on a Clock",
         description=(
             "clock.advance(1.0) firing one tick of a LoopingCall(f) at"
             " interval 1.0 (f a C callable): fast LoopingCall on the fast"
@@ -137,6 +138,7 @@ def setupInterval0(implementation: Implementation, param: int) -> Runner:
 register(
     Workload(
         name="loopingcall-reactor-interval0",
+        title="LoopingCall: interval 0 on the reactor",
         description=(
             "A LoopingCall(f) at interval 0 on a real reactor, f counting and"
             " stopping it at the N-th tick; one tick per reactor iteration"
@@ -268,6 +270,7 @@ def setupMany(implementation: Implementation, milliseconds: int) -> Runner:
 register(
     Workload(
         name="loopingcall-reactor-2000",
+        title="2000 LoopingCalls at 1 ms: CPU per tick",
         description=(
             f"{MANY} LoopingCalls at {INTERVAL * 1000:g} ms on a real reactor,"
             " run for the parameter's milliseconds per round (f appends"

@@ -24,14 +24,17 @@ every side of a run, sees the same numbers.
 from __future__ import annotations
 
 import gc
+import importlib.util
 import operator
 import random
+import sys
 from functools import partial
 from itertools import cycle, islice
 from time import perf_counter_ns
 from typing import Any, Callable
 
 from twisted_fast.bench._registry import (
+    INSTALL_HINT,
     Implementation,
     Reference,
     Runner,
@@ -246,10 +249,17 @@ def floorSteady(pending: int) -> Runner:
 
 
 def _uvloopMissing() -> str | None:
-    try:
-        import uvloop  # noqa: F401
-    except ImportError:
-        return "uvloop not installed (see requirements/bench.txt)"
+    """
+    Look for uvloop without importing it: the harness asks before the first
+    workload runs, and an import there would load it (and asyncio) into every
+    workload's process state, as numpy once did to the floors.
+
+    @return: why the uvloop side cannot run, or C{None}.
+    """
+    if sys.platform == "win32":
+        return "uvloop does not run on Windows"
+    if importlib.util.find_spec("uvloop") is None:
+        return f"uvloop is not installed ({INSTALL_HINT})"
     return None
 
 
@@ -306,6 +316,7 @@ def uvloopSteady(pending: int) -> Runner:
 register(
     Workload(
         name="reactor-schedule-cancel-steady",
+        title="reactor: callLater + cancel, steady",
         description=(
             "d = reactor.callLater(delay, f); d.cancel() on a real clock with N"
             " timers pending, and a reactor iteration (runUntilCurrent(),"
@@ -378,6 +389,7 @@ def setupBurst(implementation: Implementation, size: int) -> Runner:
 register(
     Workload(
         name="reactor-schedule-cancel-burst",
+        title="reactor: callLater + cancel, in a burst",
         description=(
             "N reactor.callLater(delay, f), then cancel() on each, with no"
             " iteration in between; then one iteration and the release of the"
@@ -449,6 +461,7 @@ def setupScheduleFireGCOff(implementation: Implementation, size: int) -> Runner:
 register(
     Workload(
         name="reactor-schedule-fire",
+        title="reactor: timers scheduled, then fired",
         description=(
             "N reactor.callLater(random delay in [0, 1000 s), f), then time"
             " (a fake seconds() on the reactor) moves past them all and one"
@@ -465,6 +478,7 @@ register(
 register(
     Workload(
         name="reactor-schedule-fire-gc-off",
+        title="reactor: timers scheduled, then fired, GC off",
         description=(
             "reactor-schedule-fire with gc.disable() on both sides: the"
             " difference with reactor-schedule-fire is the cyclic GC's share."
@@ -544,6 +558,7 @@ def setupResetSooner(implementation: Implementation, pending: int) -> Runner:
 register(
     Workload(
         name="reactor-reset-sooner",
+        title="reactor: reset sooner",
         description=(
             "dc.reset(smaller delay) on a random pending call among N (stopped"
             " fake clock; each call once per pass, state rebuilt untimed"
@@ -619,6 +634,7 @@ def setupResetLater(implementation: Implementation, pending: int) -> Runner:
 register(
     Workload(
         name="reactor-reset-later",
+        title="reactor: reset later (timeout pattern)",
         description=(
             "dc.reset(timeout) to a later time, as TimeoutMixin.resetTimeout"
             " does, on N pending calls in random passes, with a reactor"
@@ -662,6 +678,7 @@ def reactorMemoryPerTimer(implementation: Implementation, pending: int) -> float
 register(
     Workload(
         name="reactor-memory",
+        title="reactor: memory per pending timer",
         description=(
             "RSS growth per pending timer over N reactor.callLater(delay, f)"
             " (then one iteration takes them into the heap), each side in a"
