@@ -328,7 +328,7 @@ MIXED = textwrap.dedent(
     # E: assignment expression has type "Deferred[twisted_fast.task.LoopingCall]"
     done: Deferred[tw.LoopingCall] = task.LoopingCall(print).start(1)
 
-    # Not subclasses of Twisted's (README: "Differences from Twisted"), but
+    # Not subclasses of Twisted's (README, difference 17), but
     # providers of the same interfaces:
     time: IReactorTime = task.Clock()
     call: IDelayedCall = task.Clock().callLater(1, print)

@@ -7,7 +7,7 @@
 # The classes are those of the C extension (in the fallback mode, where the
 # names are Twisted's own classes, the same methods take the same arguments).
 # LoopingCall, Cooperator and CooperativeTask are subclasses of Twisted's at
-# run time, and here; Clock is not (README, "Differences from Twisted"), and
+# run time, and here; Clock is not (README, difference 17), and
 # says so: it provides IReactorTime.  Checked against the module by
 # tests/test_typing.py (mypy.stubtest) and by the programs it type-checks.
 
