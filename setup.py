@@ -4,7 +4,9 @@ Build script for twisted-fast: one optional C extension, twisted_fast._speedups.
 The extension is optional, as in markupsafe and multidict: when it cannot be
 built (no compiler, no Python headers, an interpreter other than CPython) the
 install still succeeds, says so loudly, and the package runs on Twisted's own
-classes.  Environment variables:
+classes.  Environment variables, each read as twisted_fast/_switches.py says
+(1, true, yes, on; 0, false, no, off or unset; anything else counts as set,
+with a warning):
 
 - TWISTED_FAST_NO_EXTENSIONS=1: do not build the extension at all.
 - TWISTED_FAST_DEBUG=1: debug build (-O0 -g3, assertions, live-object counters).
@@ -14,6 +16,7 @@ classes.  Environment variables:
   back (release wheels: see [tool.cibuildwheel] in pyproject.toml).
 """
 
+import importlib.util
 import os
 import platform
 import sys
@@ -23,8 +26,29 @@ from setuptools import Extension, setup
 from setuptools.command.build_ext import build_ext
 
 
+def _loadSwitches():
+    """
+    Load twisted_fast/_switches.py by its path: the package itself cannot be
+    imported before it is built.
+    """
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "twisted_fast", "_switches.py")
+    spec = importlib.util.spec_from_file_location("_twisted_fast_switches", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_switches = _loadSwitches()
+_complained = set()
+
+
 def _flag(name):
-    return os.environ.get(name, "") not in ("", "0")
+    value = os.environ.get(name)
+    on, recognised = _switches.readSwitch(value)
+    if not recognised and name not in _complained:
+        _complained.add(name)
+        sys.stderr.write(f"WARNING: {_switches.unrecognised(name, value)}\n")
+    return on
 
 
 def _compile_args():

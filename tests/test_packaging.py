@@ -126,6 +126,27 @@ def test_noExtensionsAtRunTime() -> None:
     assert _modeIn(ROOT, TWISTED_FAST_NO_EXTENSIONS="0") == "True twisted_fast._speedups"
 
 
+@pytest.mark.parametrize(
+    "value, built",
+    [("0", True), ("false", True), (" Off ", True), ("no", True),
+     ("1", False), ("TRUE", False), ("yes", False), ("on", False), ("maybe", False)],
+)
+def test_noExtensionsSpellings(tmp_path: Path, value: str, built: bool) -> None:
+    """
+    At build time C{TWISTED_FAST_NO_EXTENSIONS} reads the spellings of true
+    and false that the package reads at run time (one definition,
+    C{twisted_fast/_switches.py}, which C{setup.py} loads by path): with a
+    false one the build is tried (and fails here, the compiler being
+    C{/bin/false}); with a true one it is skipped; with a value that is
+    neither, it is skipped and the build says it did not understand it.
+    """
+    project = _copyProject(tmp_path)
+    result = _buildInPlace(project, CC="/bin/false", TWISTED_FAST_NO_EXTENSIONS=value)
+    assert result.returncode == 0, result.stderr
+    assert ("could not be built" in result.stderr) is built, result.stderr
+    assert ("not a recognised value" in result.stderr) is (value == "maybe"), result.stderr
+
+
 # --- release artifacts ----------------------------------------------------------
 #
 # Built once per run (python -m build: the sdist, then the wheel from the

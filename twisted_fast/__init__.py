@@ -8,13 +8,14 @@ is in use (C{True}) or the package runs on Twisted's own classes (C{False}).
 
 from __future__ import annotations
 
-from twisted_fast._compat import ACCELERATED
+from twisted_fast._compat import ACCELERATED, FALLBACK_REASON
 from twisted_fast._install import TwistedFastWarning, install, installed, uninstall
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ACCELERATED",
+    "FALLBACK_REASON",
     "TwistedFastWarning",
     "install",
     "installed",
