@@ -23,7 +23,9 @@ from pathlib import Path
 import pytest
 
 import twisted_fast
+from twisted.python.reflect import qual
 from twisted_fast import _compat, _install, _switches
+from twisted_fast.reactor import defaultReactorClass
 
 # Where the package under test was imported from: this checkout, or
 # site-packages when the suite runs against an installed package.
@@ -96,6 +98,19 @@ def _mode(path: Path = ROOT, **env: str) -> dict[str, list[str]]:
         key, _, value = line.partition(" ")
         seen.setdefault(key, []).append(value)
     return seen
+
+
+def _defaultReactors() -> tuple[str, str]:
+    """
+    @return: the platform's default reactor class here: Twisted's own (what
+        the fallback installs) and its fast variant, by their full names.
+    """
+    chosen = defaultReactorClass()
+    twisted = chosen.__bases__[-1] if _compat.ACCELERATED else chosen
+    return qual(twisted), f"twisted_fast.reactor.Fast{twisted.__name__}"
+
+
+TWISTED_DEFAULT, FAST_DEFAULT = _defaultReactors()
 
 
 def _brokenCopy(where: Path) -> Path:
@@ -309,6 +324,132 @@ def test_warningOnlyOnce() -> None:
     assert len(caught) == 1
     assert caught[0].filename == __file__
     assert not twisted_fast.installed()
+
+
+# --- the fast reactor: twistd, the plugin ----------------------------------------
+
+
+def _twistd(*args: str, cwd: Path = ROOT, **env: str) -> subprocess.CompletedProcess[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", "from twisted.scripts.twistd import run; run()", *args],
+        env=_environment(ROOT, **env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=cwd,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result
+
+
+def _fastLine(helpReactors: str) -> str:
+    [line] = [line for line in helpReactors.splitlines() if line.split()[:1] == ["fast"]]
+    return line
+
+
+@needsExtension
+def test_helpReactorsAccelerated() -> None:
+    """
+    C{twistd --help-reactors} describes the C{fast} reactor as what it is
+    with the C extension: the default reactor with its timed calls on a C
+    heap.
+    """
+    line = _fastLine(_twistd("--help-reactors").stdout)
+    assert "timed calls on a C heap" in line
+    assert "fallback" not in line
+
+
+def test_helpReactorsFallback() -> None:
+    """
+    In fallback mode, C{twistd --help-reactors} says that C{fast} is
+    Twisted's own default reactor, and why.
+    """
+    line = _fastLine(_twistd("--help-reactors", TWISTED_FAST_NO_EXTENSIONS="1").stdout)
+    assert "C heap" not in line
+    assert "fallback mode" in line
+    assert "disabled by TWISTED_FAST_NO_EXTENSIONS=1" in line
+
+
+def test_pluginImportIsLight() -> None:
+    """
+    Importing the plugin module (as Twisted's plugin system does for every
+    plugin) imports neither twisted-fast nor any reactor.
+    """
+    result = _python(
+        """
+        import sys
+        from twisted.plugins import twisted_fast_reactor
+        print(sorted(name for name in sys.modules
+                     if name.startswith("twisted_fast")
+                     or name == "twisted.internet.reactor"))
+        """
+    )
+    assert result.stdout.strip() == "[]"
+
+
+_TAC = """
+from twisted.application import service
+from twisted.internet import reactor
+
+application = service.Application("mode")
+reactor.callLater(0.05, reactor.stop)
+"""
+
+
+@pytest.mark.parametrize("fallback", [False, True], ids=["c", "fallback"])
+def test_twistdLogsMode(tmp_path: Path, fallback: bool) -> None:
+    """
+    C{twistd --reactor=fast} logs, near its start, which reactor runs and
+    whether its timed calls are on the C heap; in fallback mode, why not.
+    """
+    if not fallback and not BUILT:
+        pytest.skip("the C extension is not built here")
+    (tmp_path / "mode.tac").write_text(_TAC)
+    env = {"TWISTED_FAST_NO_EXTENSIONS": "1"} if fallback else {}
+    _twistd(
+        "--reactor=fast", "--nodaemon", "--pidfile=", "--logfile=twistd.log",
+        "--python=mode.tac", cwd=tmp_path, **env,
+    )
+    log = (tmp_path / "twistd.log").read_text()
+    [line] = [line for line in log.splitlines() if "twisted-fast" in line]
+    assert twisted_fast.__version__ in line
+    if fallback:
+        assert f"reactor class: {TWISTED_DEFAULT}." in log
+        assert "fallback mode (disabled by TWISTED_FAST_NO_EXTENSIONS=1)" in line
+        assert TWISTED_DEFAULT in line
+        assert "timed calls in Python" in line
+    else:
+        assert f"reactor class: {FAST_DEFAULT}." in log
+        assert FAST_DEFAULT in line
+        assert "timed calls on a C heap" in line
+
+
+def test_reactorInstallWarnsInFallback(tmp_path: Path) -> None:
+    """
+    C{twisted_fast.reactor.install()} (C{--reactor=fast}) in a fallback mode
+    that was not asked for installs Twisted's default reactor and warns,
+    with the reason; asked for with the environment variable, it does not
+    warn.
+    """
+    path = _brokenCopy(tmp_path)
+    code = """
+        import warnings
+        warnings.simplefilter("error")
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            from twisted_fast import reactor as fast
+            installed = fast.install()
+        print(type(installed).__name__)
+        for warning in caught:
+            print(warning.category.__name__, warning.message)
+    """
+    lines = _python(code, path=path, cwd=path).stdout.splitlines()
+    assert lines[0] == TWISTED_DEFAULT.rsplit(".", 1)[1]
+    [warning] = lines[1:]
+    assert warning.startswith("TwistedFastWarning ")
+    assert "No module named 'twisted_fast._speedups'" in warning
+    result = _python(code, TWISTED_FAST_NO_EXTENSIONS="1")
+    assert result.stdout.splitlines() == [TWISTED_DEFAULT.rsplit(".", 1)[1]]
 
 
 # --- the pytest header --------------------------------------------------------
