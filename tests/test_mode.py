@@ -484,3 +484,96 @@ def test_pytestHeaderReason(tmp_path: Path) -> None:
     ), header
 
 
+# --- python -m twisted_fast ------------------------------------------------------
+
+
+def _status(**env: str) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", "twisted_fast"],
+        env=_environment(ROOT, **env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stderr == ""
+    return result.stdout
+
+
+@needsExtension
+def test_statusAccelerated() -> None:
+    """
+    C{python -m twisted_fast} with the C extension: the version, the mode,
+    each name C{install()} would patch and with what, the reactor
+    C{install()} would install (none is installed in a fresh process), and
+    the Python, Twisted and platform it runs on.
+    """
+    import platform
+
+    import twisted
+
+    out = _status()
+    assert out.startswith(f"twisted-fast {twisted_fast.__version__}\n"), out
+    assert "mode: C extension (twisted_fast._speedups" in out
+    assert "reason" not in out
+    for line in [
+        "twisted.internet.task.Clock -> twisted_fast._speedups.Clock",
+        "twisted.internet.task.LoopingCall -> twisted_fast.task.LoopingCall",
+        "twisted.internet.task.Cooperator -> twisted_fast.task.Cooperator",
+        "twisted.internet.task.CooperativeTask -> twisted_fast.task.CooperativeTask",
+        "twisted.internet.base.DelayedCall -> twisted_fast._speedups.DelayedCall",
+        "twisted.internet.testing.MemoryReactorClock -> "
+        "twisted.internet.testing.MemoryReactorClock (on the fast Clock)",
+    ]:
+        assert f"  {line}\n" in out, (line, out)
+    assert (
+        f"reactor: install() would install {FAST_DEFAULT}"
+        " (no reactor is installed yet)\n" in out
+    ), out
+    assert f"Python: {platform.python_version()} ({platform.python_implementation()})" in out
+    assert f"Twisted: {twisted.__version__}\n" in out
+    assert f"platform: {platform.platform()}\n" in out
+
+
+def test_statusFallback() -> None:
+    """
+    C{python -m twisted_fast} in fallback mode says so and why, that
+    C{install()} would patch nothing and install no reactor, and which
+    reactor Twisted would then pick.
+    """
+    import twisted
+
+    out = _status(TWISTED_FAST_NO_EXTENSIONS="yes")
+    assert out.startswith(f"twisted-fast {twisted_fast.__version__}\n"), out
+    assert "mode: fallback (Twisted's own classes)\n" in out
+    assert "reason: disabled by TWISTED_FAST_NO_EXTENSIONS=yes\n" in out
+    assert "install() would patch: nothing (fallback mode)\n" in out
+    assert (
+        "reactor: install() would install none (fallback mode); Twisted's default"
+        f" is {TWISTED_DEFAULT} (no reactor is installed yet)\n"
+    ) in out
+    assert f"Twisted: {twisted.__version__}\n" in out
+
+
+def test_statusBuildFailed(tmp_path: Path) -> None:
+    """
+    C{python -m twisted_fast} after a failed build gives the compiler's
+    error and says how to rebuild.
+    """
+    path = _brokenCopy(tmp_path)
+    (path / "twisted_fast" / _switches.BUILD_FAILED).write_text(
+        "src/module.c:1:10: fatal error: Python.h: No such file or directory\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "twisted_fast"], env=_environment(path),
+        capture_output=True, text=True, timeout=120, cwd=path,
+    )
+    assert result.returncode == 0, result.stderr
+    assert (
+        "reason: the C extension was not built at install time: src/module.c:1:10:"
+        " fatal error: Python.h: No such file or directory\n" in result.stdout
+    ), result.stdout
+    assert "--no-cache-dir" in result.stdout
+
+
