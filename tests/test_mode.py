@@ -1,8 +1,11 @@
 """
 The mode (C extension or fallback) is never silent: C{FALLBACK_REASON} says
 why the C extension is not in use, C{install()} warns in fallback mode unless
-it was asked for, the pytest header gives the reason, and
-C{TWISTED_FAST_NO_EXTENSIONS} reads the usual spellings of true and false.
+it was asked for, the C{fast} reactor says which reactor it is (in C{twistd
+--help-reactors} and in the log of C{twistd}), the pytest header gives the
+reason, C{TWISTED_FAST_NO_EXTENSIONS} reads the usual spellings of true and
+false, C{python -m twisted_fast} reports it all, and C{help(twisted_fast)}
+reads as text.
 
 Most cases run in a fresh interpreter: the mode is chosen once, at import.
 Broken installs are made in a temporary copy of the package: an empty file in
@@ -14,6 +17,8 @@ from __future__ import annotations
 
 import importlib.machinery
 import os
+import pydoc
+import re
 import shutil
 import subprocess
 import sys
@@ -577,3 +582,25 @@ def test_statusBuildFailed(tmp_path: Path) -> None:
     assert "--no-cache-dir" in result.stdout
 
 
+# --- help(twisted_fast) -----------------------------------------------------------
+
+_MARKUP = re.compile(r"\b[CLIBU]\{")
+
+
+def test_helpReadsAsText() -> None:
+    """
+    The package's docstring, as C{help()} shows it, is plain prose with no
+    epytext markup, names what tells the mode, and shows how to use it; the
+    first paragraph of each public function's docstring has no markup
+    either.
+    """
+    doc = twisted_fast.__doc__ or ""
+    assert not _MARKUP.search(doc), doc
+    for name in ("install()", "ACCELERATED", "FALLBACK_REASON", "python -m twisted_fast"):
+        assert name in doc, name
+    text = pydoc.plain(pydoc.render_doc(twisted_fast))
+    assert "FALLBACK_REASON" in text
+    for function in (twisted_fast.install, twisted_fast.uninstall, twisted_fast.installed):
+        first = (function.__doc__ or "").strip().split("\n\n")[0]
+        assert first and not first.startswith("@"), function
+        assert not _MARKUP.search(first), (function, first)
