@@ -126,6 +126,108 @@ def test_noExtensionsAtRunTime() -> None:
     assert _modeIn(ROOT, TWISTED_FAST_NO_EXTENSIONS="0") == "True twisted_fast._speedups"
 
 
+def _reasonIn(path: Path, **env: str) -> str:
+    """
+    @return: C{FALLBACK_REASON} as a fresh interpreter importing the package
+        from C{path} sees it.
+    """
+    result = subprocess.run(
+        [sys.executable, "-c", "import twisted_fast; print(twisted_fast.FALLBACK_REASON)"],
+        cwd=path,
+        env=_environment(PYTHONPATH=str(path), **env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+@pytest.mark.parametrize(
+    "value, built",
+    [("0", True), ("false", True), (" Off ", True), ("no", True),
+     ("1", False), ("TRUE", False), ("yes", False), ("on", False), ("maybe", False)],
+)
+def test_noExtensionsSpellings(tmp_path: Path, value: str, built: bool) -> None:
+    """
+    At build time C{TWISTED_FAST_NO_EXTENSIONS} reads the spellings of true
+    and false that the package reads at run time (one definition,
+    C{twisted_fast/_switches.py}, which C{setup.py} loads by path): with a
+    false one the build is tried (and fails here, the compiler being
+    C{/bin/false}); with a true one it is skipped; with a value that is
+    neither, it is skipped and the build says it did not understand it.
+    """
+    project = _copyProject(tmp_path)
+    result = _buildInPlace(project, CC="/bin/false", TWISTED_FAST_NO_EXTENSIONS=value)
+    assert result.returncode == 0, result.stderr
+    assert ("could not be built" in result.stderr) is built, result.stderr
+    assert ("not a recognised value" in result.stderr) is (value == "maybe"), result.stderr
+
+
+def test_failedBuildRecorded(tmp_path: Path) -> None:
+    """
+    A failed build leaves C{twisted_fast/_build_failed.txt} beside where the
+    extension would be, with the compiler's error, and the package gives it
+    as its reason; a later build that succeeds removes it.  (The later build
+    finds the extension already built, copied from this checkout into its
+    build directory: what matters is that a build that ends well removes
+    the record, and the compiler, C{/bin/false} still, is not needed.)
+    """
+    built = sorted((ROOT / "twisted_fast").glob("_speedups*.so"))
+    project = _copyProject(tmp_path)
+    marker = project / "twisted_fast" / "_build_failed.txt"
+    result = _buildInPlace(project, CC="/bin/false")
+    assert result.returncode == 0, result.stderr
+    assert "/bin/false" in marker.read_text()
+    reason = _reasonIn(project)
+    assert reason.startswith("the C extension was not built at install time: "), reason
+    assert "/bin/false" in reason
+    assert "twisted_fast/_build_failed.txt" in result.stderr
+    if not built:
+        pytest.skip("the C extension is not built in place: no extension to reuse")
+    seeded = project / "seeded" / "twisted_fast"
+    seeded.mkdir(parents=True)
+    shutil.copy(built[0], seeded / built[0].name)
+    result = subprocess.run(
+        [sys.executable, "setup.py", "build_ext", "--inplace", "--build-lib", "seeded"],
+        cwd=project, env=_environment(CC="/bin/false"), capture_output=True, text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "could not be built" not in result.stderr
+    assert not marker.exists()
+    assert not (seeded / "_build_failed.txt").exists()
+    assert _modeIn(project) == "True twisted_fast._speedups"
+
+
+def test_failedBuildPipInstall(tmp_path: Path) -> None:
+    """
+    C{pip install} with a compiler that fails: the install succeeds, C{pip
+    install -v} shows the warning (pip shows a build backend's output only
+    with C{-v}), the installed package carries the record of the failure
+    (listed in its C{RECORD}, so that uninstalling removes it) and gives it
+    as its reason at the first import.
+    """
+    project = _copyCheckout(tmp_path / "project")
+    target = tmp_path / "target"
+    result = subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-v", "--no-build-isolation",
+         "--no-deps", "--no-index", "--target", str(target), str(project)],
+        cwd=tmp_path, env=_environment(CC="/bin/false", PIP_DISABLE_PIP_VERSION_CHECK="1"),
+        capture_output=True, text=True, timeout=600,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "WARNING: the C extension twisted_fast._speedups could not be built:" in output
+    assert (target / "twisted_fast" / "_build_failed.txt").exists()
+    [record] = target.glob("twisted_fast-*.dist-info/RECORD")
+    assert "twisted_fast/_build_failed.txt," in record.read_text()
+    assert not list((target / "twisted_fast").glob("_speedups*.so"))
+    reason = _reasonIn(target)
+    assert reason.startswith("the C extension was not built at install time: "), reason
+    assert "/bin/false" in reason
+
+
 # --- release artifacts ----------------------------------------------------------
 #
 # Built once per run (python -m build: the sdist, then the wheel from the
@@ -376,10 +478,12 @@ def _checkoutFiles(*patterns: str) -> set[str]:
     }
 
 
-#: What neither artifact may carry.
+#: What neither artifact may carry (the record of a failed build: the
+#: release wheel has the extension, and the sdist builds its own).
 _NEVER = re.compile(
     r"(^|/)(__pycache__/|dropin\.cache$)|\.(so|o|pyc)$"
     r"|^twisted/__init__\.py$|^twisted/plugins/__init__\.py$"
+    r"|(^|/)_build_failed\.txt$"
 )
 
 

@@ -174,6 +174,7 @@ def test_sampleRuns() -> None:
 # Each line marked "# E: code" must draw that error, and no other line any.
 WRONG = textwrap.dedent(
     """
+    import twisted_fast
     from twisted.internet.interfaces import IDelayedCall
     from twisted_fast import task
     from twisted_fast._speedups import DelayedCall
@@ -190,6 +191,7 @@ WRONG = textwrap.dedent(
     task.coiterate([1, 2])  # E: type-var
     clock.rightNow = "noon"  # E: assignment
     clock.notAMethod()  # E: attr-defined
+    twisted_fast.FALLBACK_REASON.upper()  # E: union-attr
     """
 )
 

@@ -2,18 +2,22 @@
 Choose the implementation: the C extension C{twisted_fast._speedups} or
 Twisted's own pure-Python classes.
 
-The C extension is skipped when C{TWISTED_FAST_NO_EXTENSIONS} is set to a
-non-empty value other than C{0}, when the interpreter is not CPython, or when
-the extension is missing (for example because it could not be compiled at
-install time).  In every case the names exported here work; L{ACCELERATED}
-says which implementation they are.
+The C extension is skipped when C{TWISTED_FAST_NO_EXTENSIONS} is set (to
+C{1}, C{true}, C{yes} or C{on}, or to a value that is not a spelling of
+false: see L{twisted_fast._switches}), when the interpreter is not CPython,
+or when the extension does not import (for example because it could not be
+compiled at install time).  In every case the names exported here work;
+L{ACCELERATED} says which implementation they are and L{FALLBACK_REASON} why
+the C extension is not in use.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import platform
 from collections.abc import Iterator
+from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, TypeVar
 
@@ -23,6 +27,7 @@ from twisted.internet import base as _base
 from twisted.internet import task as _task
 from twisted.internet.defer import Deferred
 from twisted.internet.interfaces import IDelayedCall, IReactorTime
+from twisted_fast import _switches
 
 #: Twisted's own classes, captured before L{twisted_fast.install} patches
 #: anything, so that the fallback and the benchmarks can always reach them.
@@ -33,20 +38,52 @@ TwistedCooperator = _task.Cooperator
 TwistedCooperativeTask = _task.CooperativeTask
 
 
-def _extensionsDisabled() -> bool:
-    flag = os.environ.get("TWISTED_FAST_NO_EXTENSIONS", "")
-    return flag not in ("", "0") or platform.python_implementation() != "CPython"
+def _loadSpeedups() -> tuple[ModuleType | None, str | None, bool]:
+    """
+    Import the C extension, unless it is switched off.
 
-
-def _loadSpeedups() -> ModuleType | None:
-    if _extensionsDisabled():
-        return None
+    @return: the extension module or L{None}; when L{None}, why (the text of
+        L{FALLBACK_REASON}), and whether the fallback was asked for with
+        C{TWISTED_FAST_NO_EXTENSIONS} (set to a spelling of true).
+    """
+    value = os.environ.get(_switches.NO_EXTENSIONS)
+    disabled, recognised = _switches.readSwitch(value)
+    if disabled and value is not None:
+        if recognised:
+            return None, f"disabled by {_switches.NO_EXTENSIONS}={value.strip()}", True
+        return None, f"disabled by {_switches.unrecognised(_switches.NO_EXTENSIONS, value)}", False
+    implementation = platform.python_implementation()
+    if implementation != "CPython":
+        return None, f"not CPython ({implementation})", False
     try:
-        from twisted_fast import _speedups
-    except ImportError:
-        return None
-    return _speedups
+        module = importlib.import_module("twisted_fast._speedups")
+    except ModuleNotFoundError as e:
+        if e.name != "twisted_fast._speedups":
+            return None, f"the C extension failed to import: {e}", False
+        record = Path(__file__).with_name(_switches.BUILD_FAILED)
+        try:
+            failure = record.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return None, f"the C extension failed to import: {e} (it was not built)", False
+        failure = _switches.readBuildFailure(failure)
+        return None, f"the C extension was not built at install time: {failure}", False
+    except Exception as e:
+        # Not only ImportError ("file too short", an undefined symbol): an
+        # error in the module's initialisation too.  `import twisted_fast`
+        # never fails, and the reason keeps what went wrong.
+        error = str(e) if isinstance(e, ImportError) else f"{type(e).__name__}: {e}"
+        return None, f"the C extension failed to import: {error}", False
+    return module, None, False
 
+
+_speedupsModule, _reason, _requested = _loadSpeedups()
+
+#: Why the C extension is not in use (a sentence), or L{None} when it is.
+FALLBACK_REASON: str | None = _reason
+
+#: Whether the fallback mode was asked for, with C{TWISTED_FAST_NO_EXTENSIONS}
+#: set to a spelling of true (then nothing warns about it).
+FALLBACK_REQUESTED: bool = _requested
 
 if TYPE_CHECKING:
     # Type checkers see the C classes (typed by twisted_fast/_speedups.pyi);
@@ -56,7 +93,7 @@ if TYPE_CHECKING:
 
     speedups = _speedups
 else:
-    speedups = _loadSpeedups()
+    speedups = _speedupsModule
 
 #: C{True} when the classes below come from the C extension.
 ACCELERATED: bool = speedups is not None

@@ -78,7 +78,8 @@ def _fastMemoryReactorClock() -> type:
 
 class TwistedFastWarning(UserWarning):
     """
-    L{install} could not do all it would: a reactor other than the fast one
+    twisted-fast could not do all it would: the C extension is not in use
+    (fallback mode, and not asked for), or a reactor other than the fast one
     was installed already.
     """
 
@@ -86,10 +87,35 @@ class TwistedFastWarning(UserWarning):
 _warnedAbout: set[str] = set()
 
 
-def _warnOnce(message: str) -> None:
+def _warnOnce(message: str, stacklevel: int = 4) -> None:
+    """
+    Warn with C{message}, once per process.
+
+    @param stacklevel: as for L{warnings.warn}, counted from here: the
+        default points at the caller of L{install} through
+        L{_installReactor}.
+    """
     if message not in _warnedAbout:
         _warnedAbout.add(message)
-        warnings.warn(message, TwistedFastWarning, stacklevel=4)
+        warnings.warn(message, TwistedFastWarning, stacklevel=stacklevel)
+
+
+def warnIfFallback(what: str, stacklevel: int) -> None:
+    """
+    In fallback mode, unless C{TWISTED_FAST_NO_EXTENSIONS} asked for it, say
+    once why, with a L{TwistedFastWarning}.
+
+    @param what: what the caller did instead, to end the message.
+    @param stacklevel: as for L{warnings.warn} called by the caller: C{2}
+        points at the caller's caller.
+    """
+    if _compat.ACCELERATED or _compat.FALLBACK_REQUESTED:
+        return
+    # Two frames more: this function's and _warnOnce's.
+    _warnOnce(
+        f"twisted-fast is in fallback mode ({_compat.FALLBACK_REASON}): {what}",
+        stacklevel + 2,
+    )
 
 
 def _installReactor() -> None:
@@ -123,15 +149,24 @@ def _installReactor() -> None:
 
 def install() -> bool:
     """
-    Put the fast classes in place of Twisted's, and install the fast reactor
-    if no reactor is installed yet (if one is, say so once, with a
-    L{TwistedFastWarning}).  Idempotent.
+    Put the fast classes in place of Twisted's own and, if no reactor is
+    installed yet, install the fast reactor.  Idempotent.
+
+    When a reactor other than the fast one is installed already, the
+    classes are still replaced, and a TwistedFastWarning says once that the
+    reactor's timed calls stay in Python.  In fallback mode nothing is
+    replaced, and a TwistedFastWarning gives the reason once, unless
+    TWISTED_FAST_NO_EXTENSIONS asked for the fallback.
 
     @return: C{True} if the C extension is in use and the classes were
-        installed; C{False} in fallback mode, where Twisted's own classes
-        stay in place.
+        installed; C{False} in fallback mode (see
+        L{twisted_fast.FALLBACK_REASON}), where Twisted's own classes and
+        reactor stay in place.
     """
     if not _compat.ACCELERATED:
+        warnIfFallback(
+            "install() leaves Twisted's own classes and reactor in place", stacklevel=2
+        )
         return False
     _installReactor()
     for moduleName, name, value in _replacements():
@@ -148,7 +183,8 @@ def install() -> bool:
 
 def uninstall() -> None:
     """
-    Restore everything L{install} replaced.  Idempotent.
+    Put back everything install() replaced.  Idempotent.  (The reactor stays:
+    a process has one.)
     """
     while _saved:
         (moduleName, name), value = _saved.popitem()
@@ -157,6 +193,8 @@ def uninstall() -> None:
 
 def installed() -> bool:
     """
-    @return: whether L{install} is in effect.
+    Tell whether install() is in effect.
+
+    @return: C{True} between a successful L{install} and L{uninstall}.
     """
     return bool(_saved)

@@ -100,7 +100,11 @@ def pytest_report_header(config: pytest.Config) -> str | None:
     import twisted_fast
     from twisted_fast.reactor import isFastReactor
 
-    mode = "C extension" if twisted_fast.ACCELERATED else "fallback (Twisted's own classes)"
+    mode = (
+        "C extension"
+        if twisted_fast.ACCELERATED
+        else f"fallback (Twisted's own classes): {twisted_fast.FALLBACK_REASON}"
+    )
     line = f"twisted-fast {twisted_fast.__version__}: {mode}"
     import sys
 

@@ -13,7 +13,10 @@ C{python -m twisted.trial --reactor=fast} or C{twistd --reactor=fast}, or call
 L{twisted_fast.install} before anything imports the reactor.
 
 In fallback mode (see L{twisted_fast.ACCELERATED}) the names are Twisted's own
-reactor classes and L{install} installs Twisted's default reactor.
+reactor classes and L{install} installs Twisted's default reactor, and says
+so: in the log (C{twistd} shows it beside its own C{reactor class:} line),
+and with a L{twisted_fast.TwistedFastWarning} giving the reason unless
+C{TWISTED_FAST_NO_EXTENSIONS} asked for the fallback.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ from typing import Any
 
 from twisted.internet import base, epollreactor, pollreactor, selectreactor
 from twisted.internet.main import installReactor
+from twisted.logger import Logger
 from twisted.python import log as legacyLog
+from twisted.python.reflect import qual
 from twisted.python.runtime import platform
 
 from twisted_fast import _compat
@@ -224,15 +229,43 @@ def isFastReactor(reactor: object) -> bool:
     return _compat.ACCELERATED and isinstance(reactor, _FastTimedCalls)
 
 
+_log = Logger()
+
+
 def install() -> Any:
     """
     Install the fast variant of the platform's default reactor as the global
-    reactor, as C{twisted.internet.epollreactor.install} does.
+    reactor, as C{twisted.internet.epollreactor.install} does, and log which
+    reactor it is.  In fallback mode that is Twisted's own reactor: the log
+    says why, and so does a L{twisted_fast.TwistedFastWarning} unless
+    C{TWISTED_FAST_NO_EXTENSIONS} asked for the fallback.
 
     @raise twisted.internet.error.ReactorAlreadyInstalledError: if a reactor
         is installed already.
     @return: the reactor.
     """
+    from twisted_fast import __version__
+    from twisted_fast._install import warnIfFallback
+
     reactor = defaultReactorClass()()
     installReactor(reactor)
+    name = qual(type(reactor))
+    if _compat.ACCELERATED:
+        _log.info(
+            "twisted-fast {version}: reactor {reactor}, timed calls on a C heap",
+            version=__version__,
+            reactor=name,
+        )
+        return reactor
+    # Emitted before logging starts (twistd installs the reactor first), the
+    # event waits in the log beginner's buffer and goes to the log with the
+    # rest.
+    (_log.info if _compat.FALLBACK_REQUESTED else _log.warn)(
+        "twisted-fast {version} in fallback mode ({reason}): reactor {reactor},"
+        " Twisted's own, timed calls in Python",
+        version=__version__,
+        reason=_compat.FALLBACK_REASON,
+        reactor=name,
+    )
+    warnIfFallback(f"installed Twisted's own {name}, timed calls in Python", stacklevel=2)
     return reactor

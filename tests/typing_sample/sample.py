@@ -21,6 +21,9 @@ from twisted_fast.reactor import isFastReactor
 
 # Before anything imports twisted.internet.reactor.
 accelerated: bool = twisted_fast.install()
+# Why not accelerated, or None.
+reason: str | None = twisted_fast.FALLBACK_REASON
+assert (reason is None) is accelerated, reason
 
 
 def countdown(n: int) -> Iterator[int]:
