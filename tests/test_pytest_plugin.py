@@ -382,6 +382,35 @@ def test_conftestImportsTwistedRegistered(
         assert f"twisted-fast-{twisted_fast.__version__}" in plugins[0], result.stdout
 
 
+def test_registeredByConftest(tmp_path: Path) -> None:
+    """
+    Named in a conftest's C{pytest_plugins}, the plugin installs after that
+    conftest imported Twisted: the header says that the reactor is not fast
+    and which of the conftest's names kept Twisted's classes.
+    """
+    conftest = 'pytest_plugins = ["twisted_fast.pytest_plugin"]\n' + CONFTEST
+    result = _runPytest(
+        tmp_path,
+        "--twisted-fast",
+        tests=CONFTEST_TESTS,
+        conftest=conftest,
+        plugins=[],
+        env={"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1"},
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    running = _seen(result.stdout, "REACTOR")
+    assert f"reactor {running} (not fast)" in _header(result), output
+    assert _seen(result.stdout, "FIXTURE_CLOCK") == "twisted.internet.task"
+    if _compat.ACCELERATED:
+        assert "TwistedFastWarning" in output, output
+        assert (
+            "; imported before the install, these keep Twisted's classes: conftest.Clock\n"
+        ) in _header(result), output
+    else:
+        assert "keep Twisted's classes" not in output, output
+
+
 @pytest.mark.parametrize(
     "args, ini, package",
     [(("--twisted-fast",), "", None), ((), "twisted_fast = true\n", "tests")],
@@ -410,6 +439,40 @@ def test_besidePytestTwistedConftestImportsTwisted(
     )
     _assertConftestGotFast(result, 2)
     assert "twisted-1." in _header(result), result.stdout  # pytest-twisted is active
+
+
+def test_besidePytestTwistedAsyncioConftestClock(tmp_path: Path) -> None:
+    """
+    With pytest-twisted's C{--reactor=asyncio}, the classes are installed
+    after its reactor, so after pytest imported the conftest files: a name a
+    conftest imported keeps Twisted's class, and the header says so.
+    """
+    pytest.importorskip(
+        "pytest_twisted",
+        reason="pytest-twisted is not installed (requirements/test.txt pins it)",
+    )
+    conftest = CONFTEST.replace("from twisted.internet import reactor\n", "")
+    result = _runPytest(
+        tmp_path,
+        "--twisted-fast",
+        "--reactor=asyncio",
+        ini="filterwarnings = error\n",
+        tests=PYTEST_TWISTED_CONFTEST_TESTS,
+        conftest=conftest,
+        pytestTwisted=True,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "2 passed" in result.stdout, output
+    running = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+    assert _seen(result.stdout, "REACTOR") == running
+    assert _seen(result.stdout, "FIXTURE_CLOCK") == "twisted.internet.task"
+    header = _header(result)
+    if _compat.ACCELERATED:
+        assert f"C extension; reactor {running} (not fast); imported before the" in header
+        assert "keep Twisted's classes: conftest.Clock\n" in header, output
+    else:
+        assert f"reactor {running} (not fast)\n" in header, output
 
 
 def test_besidePytestTwistedRegisteredByConftest(tmp_path: Path) -> None:

@@ -9,7 +9,9 @@ C{conftest.py} that imports C{twisted.internet.reactor} gets the fast reactor,
 C{from twisted.internet.task import Clock} at the top of a conftest or a test
 module gets the fast class, and so does
 C{twisted.internet.testing.MemoryReactorClock}.  The header of the run says
-which mode (C extension or fallback) is active, and which reactor runs.
+which mode (C extension or fallback) is active, which reactor runs, and which
+modules kept Twisted's classes because they imported them before the
+install.
 
 C{pytest_load_initial_conftests} is only called for plugins registered before
 pytest loads the first conftest files: through the C{pytest11} entry point
@@ -33,6 +35,7 @@ from __future__ import annotations
 import argparse
 import sys
 import warnings
+from typing import Any
 
 import pytest
 
@@ -175,9 +178,42 @@ def pytest_sessionstart(session: pytest.Session) -> None:
             _install(config)
 
 
+def _keptTwistedClasses() -> list[str]:
+    """
+    Find the module-level names, outside Twisted and twisted-fast, that
+    still hold one of the Twisted classes L{twisted_fast.install} replaced:
+    imported by name before the install (C{from twisted.internet.task import
+    Clock} in a conftest the install came too late for), they stay Twisted's.
+
+    @return: C{module.name} of each, sorted.
+    """
+    from twisted_fast import _install as installation
+
+    originals = {
+        id(value): value
+        for value in installation._saved.values()
+        if isinstance(value, type)
+    }
+    if not originals:
+        return []
+    kept = []
+    for moduleName, module in list(sys.modules.items()):
+        if moduleName.partition(".")[0] in ("twisted", "twisted_fast"):
+            continue
+        try:
+            names: dict[str, Any] = vars(module)
+        except TypeError:
+            continue
+        for name, value in list(names.items()):
+            if id(value) in originals and originals[id(value)] is value:
+                kept.append(f"{moduleName}.{name}")
+    return sorted(kept)
+
+
 def pytest_report_header(config: pytest.Config) -> str | None:
     """
-    Say which mode is active, when the plugin is on.
+    Say which mode is active, when the plugin is on: the classes, the
+    reactor, and any module that kept Twisted's classes.
     """
     if not _enabled(config):
         return None
@@ -191,4 +227,10 @@ def pytest_report_header(config: pytest.Config) -> str | None:
 
         kind = "fast" if isFastReactor(reactor) else "not fast"
         line += f"; reactor {type(reactor).__module__}.{type(reactor).__name__} ({kind})"
+    kept = _keptTwistedClasses()
+    if kept:
+        line += (
+            "; imported before the install, these keep Twisted's classes: "
+            + ", ".join(kept)
+        )
     return line
