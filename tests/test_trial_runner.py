@@ -250,6 +250,26 @@ def test_defaultTimeoutApplied(monkeypatch: pytest.MonkeyPatch) -> None:
     assert seen == [trial.DEFAULT_TIMEOUT, trial.DEFAULT_TIMEOUT]
 
 
+def test_help() -> None:
+    """
+    C{--help} says that the runner runs the user's own suite with the fast
+    classes patched in (unlike C{--reactor=fast}, which swaps the reactor
+    alone), with an example, and gives C{--timeout}'s default.
+    """
+    result = subprocess.run(
+        [sys.executable, "-m", "twisted_fast.trial", "--help"],
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, _output(result)
+    text = " ".join(result.stdout.split())
+    assert "PYTHONPATH=. python -m twisted_fast.trial myproject.test" in text, text
+    assert "--reactor=fast" in text and "swaps the reactor alone" in text, text
+    assert f"default {trial.DEFAULT_TIMEOUT:g}" in text, text
+
+
 def test_childEnvironment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """
     A child run gets the caller's environment: C{PYTHONPATH} keeps its

@@ -1,38 +1,55 @@
 """
-Run Twisted's own test suites with twisted-fast's classes in place.
+Run a trial suite, your own or Twisted's, with twisted-fast's classes in place.
 
-Run one suite, with the fast classes (the default) or without them::
+Run your project's own trial suite (or any trial suite) with the fast classes
+patched in, or without them (C{--plain})::
 
-    python -m twisted_fast.trial [--plain] [--json FILE] [trial args...] MODULES...
+    python -m twisted_fast.trial [--plain] [--json FILE] [trial args...] TESTS...
 
-Unless C{--plain} is given, L{twisted_fast.install} is called once trial's
-options are parsed (so after a C{--reactor} option installed its reactor) and
-before any test module is imported: it installs the fast reactor as the
-global reactor if none is installed yet.  The fast reactor classes are also
-added to those C{ReactorBuilder} builds its suites for (see
-L{addFastReactorTwins}), so that every C{X_EPollReactorTests} gets a twin
-C{X_FastEPollReactorTests}.  One line says what is in place.  Everything else
-is passed to trial unchanged, and the exit status is trial's.  C{--json FILE}
-records the outcome of every test (see L{OUTCOMES}), what stood at the patched
-names and which global reactor was installed while the tests ran.
+for example, from a project's folder::
 
-Check that the fast classes are no worse than Twisted's, test for test::
+    PYTHONPATH=. python -m twisted_fast.trial myproject.test
+
+This is trial, with L{twisted_fast.install} called once trial's options are
+parsed (so after a C{--reactor} option installed its reactor) and before any
+test module is imported: C{Clock}, C{LoopingCall}, C{Cooperator},
+C{CooperativeTask}, C{DelayedCall} and C{MemoryReactorClock} at Twisted's
+names are the fast classes, and the fast reactor is installed as the global
+reactor if none is installed yet.  (C{python -m twisted.trial --reactor=fast}
+swaps the reactor alone: the C{Clock}s and C{LoopingCall}s that tests make
+stay Twisted's.)  The fast reactor classes are also added to those
+C{ReactorBuilder} builds its suites for (see L{addFastReactorTwins}), so that
+every C{X_EPollReactorTests} gets a twin C{X_FastEPollReactorTests}.  One line
+says what is in place.  Everything else is passed to trial unchanged, and the
+exit status is trial's.  C{--json FILE} records the outcome of every test (see
+L{OUTCOMES}), what stood at the patched names and which global reactor was
+installed while the tests ran.
+
+Check that a suite does no worse with the fast classes than with Twisted's,
+test for test::
 
     python -m twisted_fast.trial --compare [--together] [--fast-arg ARG]...
         [--timeout SECONDS] [trial --options...] [MODULES...]
 
-Each module (or, with C{--together}, all of them at once) runs twice in
-subprocesses, plain and then fast, and every test that does worse in the fast
-run is reported as a regression (see L{classify}); a fast-reactor twin is
-judged against its Twisted twin in the plain run (see L{plainTwin}), and a
-twin the fast run should have run but did not is a regression too.  Without
-modules the suites of the contract, L{CONTRACT_SUITES}, are compared.  Trial
-options go to both runs and must be written C{--option=value}; C{--fast-arg}
-options go to the fast run only (for example a global reactor).  The runs
-have the caller's working directory and environment.  C{--timeout SECONDS}
-kills a run that takes longer (default L{DEFAULT_TIMEOUT}; 0 for no limit).
-A run that ran no test or was killed is a broken run.  The exit status is 1
-on any regression or broken run.
+for example C{PYTHONPATH=. python -m twisted_fast.trial --compare
+myproject.test}.  Each module (or, with C{--together}, all of them at once)
+runs twice in subprocesses, plain and then fast, in the caller's working
+directory and with the caller's environment (so a relative C{PYTHONPATH}
+means the same to them, and trial keeps its C{_trial_temp} folder there, as
+it does when you run it), and every test that does worse in the fast run is
+reported as a regression (see L{classify}); a fast-reactor twin is judged
+against its Twisted twin in the plain run (see L{plainTwin}), and a twin the
+fast run should have run but did not is a regression too.  Without modules
+the suites of the contract, L{CONTRACT_SUITES}, are compared.  Trial options
+go to both runs and must be written C{--option=value}; C{--fast-arg} options
+go to the fast run only (for example a global reactor).  C{--timeout SECONDS}
+kills a run that takes longer (default 600, L{DEFAULT_TIMEOUT}: ten minutes is
+ample for one module, or a project's whole suite, in one process, and a run
+that hangs, on a test that blocks or on a test name that resolves to a huge
+suite, still ends; 0 for no limit).  A run that ran no test (a module that
+cannot be imported, a crash before the tests) or was killed is a broken run,
+reported with the end of its output.  The exit status is 1 on any regression
+or broken run.
 
 This drives trial's own machinery (C{twisted.scripts.trial}: its option
 parser, loader and runner); only the reporter is subclassed, to record the
