@@ -314,6 +314,7 @@ def test_problems() -> None:
     assert _result(None, None, 2.5).problem == (
         "plain run of m was killed after 2.5s (--timeout) before it finished"
     )
+    assert _result(None, None, None).problem == "plain run of m was killed before it finished"
     assert _result(None, 3).problem == "plain run of m ended without results (exit status 3)"
     assert _result({"tests": {}}).problem == "plain run of m ran no tests"
     notLoaded = {

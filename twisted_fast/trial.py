@@ -697,7 +697,8 @@ class RunResult:
         """
         run = f"{self.mode} run of {' '.join(self.modules)}"
         if self.data is None and self.returncode is None:
-            return f"{run} was killed after {self.timeout:g}s (--timeout) before it finished"
+            after = "" if self.timeout is None else f" after {self.timeout:g}s (--timeout)"
+            return f"{run} was killed{after} before it finished"
         if self.data is None:
             return f"{run} ended without results (exit status {self.returncode})"
         if self.testsRun:
