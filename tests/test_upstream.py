@@ -56,11 +56,16 @@ def test_suitesAreTheContract() -> None:
 
 
 @pytest.fixture(scope="module", params=sorted(SUITES))
-def comparison(request: pytest.FixtureRequest) -> trial.Comparison:
+def comparison(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> trial.Comparison:
     """
-    Run one suite plain and fast, once for all the tests of this module.
+    Run one suite plain and fast, once for all the tests of this module, in
+    a folder of its own (the runs keep trial's C{_trial_temp} in their
+    working directory).
     """
-    return trial.compareSet([request.param], timeout=TIMEOUT)
+    folder = tmp_path_factory.mktemp("trial")
+    return trial.compareSet([request.param], timeout=TIMEOUT, cwd=str(folder))
 
 
 @pytest.mark.upstream

@@ -1,35 +1,55 @@
 """
-Run Twisted's own test suites with twisted-fast's classes in place.
+Run a trial suite, your own or Twisted's, with twisted-fast's classes in place.
 
-Run one suite, with the fast classes (the default) or without them::
+Run your project's own trial suite (or any trial suite) with the fast classes
+patched in, or without them (C{--plain})::
 
-    python -m twisted_fast.trial [--plain] [--json FILE] [trial args...] MODULES...
+    python -m twisted_fast.trial [--plain] [--json FILE] [trial args...] TESTS...
 
-Unless C{--plain} is given, L{twisted_fast.install} is called once trial's
-options are parsed (so after a C{--reactor} option installed its reactor) and
-before any test module is imported: it installs the fast reactor as the
-global reactor if none is installed yet.  The fast reactor classes are also
-added to those C{ReactorBuilder} builds its suites for (see
-L{addFastReactorTwins}), so that every C{X_EPollReactorTests} gets a twin
-C{X_FastEPollReactorTests}.  One line says what is in place.  Everything else
-is passed to trial unchanged, and the exit status is trial's.  C{--json FILE}
-records the outcome of every test (see L{OUTCOMES}), what stood at the patched
-names and which global reactor was installed while the tests ran.
+for example, from a project's folder::
 
-Check that the fast classes are no worse than Twisted's, test for test::
+    PYTHONPATH=. python -m twisted_fast.trial myproject.test
+
+This is trial, with L{twisted_fast.install} called once trial's options are
+parsed (so after a C{--reactor} option installed its reactor) and before any
+test module is imported: C{Clock}, C{LoopingCall}, C{Cooperator},
+C{CooperativeTask}, C{DelayedCall} and C{MemoryReactorClock} at Twisted's
+names are the fast classes, and the fast reactor is installed as the global
+reactor if none is installed yet.  (C{python -m twisted.trial --reactor=fast}
+swaps the reactor alone: the C{Clock}s and C{LoopingCall}s that tests make
+stay Twisted's.)  The fast reactor classes are also added to those
+C{ReactorBuilder} builds its suites for (see L{addFastReactorTwins}), so that
+every C{X_EPollReactorTests} gets a twin C{X_FastEPollReactorTests}.  One line
+says what is in place.  Everything else is passed to trial unchanged, and the
+exit status is trial's.  C{--json FILE} records the outcome of every test (see
+L{OUTCOMES}), what stood at the patched names and which global reactor was
+installed while the tests ran.
+
+Check that a suite does no worse with the fast classes than with Twisted's,
+test for test::
 
     python -m twisted_fast.trial --compare [--together] [--fast-arg ARG]...
         [--timeout SECONDS] [trial --options...] [MODULES...]
 
-Each module (or, with C{--together}, all of them at once) runs twice in
-subprocesses, plain and then fast, and every test that does worse in the fast
-run is reported as a regression (see L{classify}); a fast-reactor twin is
-judged against its Twisted twin in the plain run (see L{plainTwin}), and a
-twin the fast run should have run but did not is a regression too.  Without
-modules the suites of the contract, L{CONTRACT_SUITES}, are compared.  Trial
-options go to both runs and must be written C{--option=value}; C{--fast-arg}
-options go to the fast run only (for example a global reactor).  The exit status is 1 on any
-regression or broken run.
+for example C{PYTHONPATH=. python -m twisted_fast.trial --compare
+myproject.test}.  Each module (or, with C{--together}, all of them at once)
+runs twice in subprocesses, plain and then fast, in the caller's working
+directory and with the caller's environment (so a relative C{PYTHONPATH}
+means the same to them, and trial keeps its C{_trial_temp} folder there, as
+it does when you run it), and every test that does worse in the fast run is
+reported as a regression (see L{classify}); a fast-reactor twin is judged
+against its Twisted twin in the plain run (see L{plainTwin}), and a twin the
+fast run should have run but did not is a regression too.  Without modules
+the suites of the contract, L{CONTRACT_SUITES}, are compared.  Trial options
+go to both runs and must be written C{--option=value}; C{--fast-arg} options
+go to the fast run only (for example a global reactor).  C{--timeout SECONDS}
+kills a run that takes longer (default 600, L{DEFAULT_TIMEOUT}: ten minutes is
+ample for one module, or a project's whole suite, in one process, and a run
+that hangs, on a test that blocks or on a test name that resolves to a huge
+suite, still ends; 0 for no limit).  A run that ran no test (a module that
+cannot be imported, a crash before the tests) or was killed is a broken run,
+reported with the end of its output.  The exit status is 1 on any regression
+or broken run.
 
 This drives trial's own machinery (C{twisted.scripts.trial}: its option
 parser, loader and runner); only the reporter is subclassed, to record the
@@ -104,6 +124,12 @@ IMPROVEMENT = "improvement"
 CHANGED = "changed"
 
 _PROGRAM = "python -m twisted_fast.trial"
+
+#: Seconds before a child run of C{--compare} is killed, unless C{--timeout}
+#: says otherwise: ample for one module, or a project's whole suite in one
+#: process (each suite of the contract takes about a second, real projects'
+#: suites tens of seconds), yet a run that hangs still ends.
+DEFAULT_TIMEOUT = 600.0
 _DETAIL_LIMIT = 4000
 
 
@@ -357,11 +383,15 @@ class Recorder:
     @ivar outcomes: test id -> one of L{OUTCOMES}.
     @ivar details: test id -> skip reason or traceback, for outcomes that
         have one.
+    @ivar loadErrors: the ids of the errors trial reported for test names it
+        could not load (a module that cannot be imported), which are not
+        tests that ran.
     """
 
     def __init__(self) -> None:
         self.outcomes: dict[str, str] = {}
         self.details: dict[str, str] = {}
+        self.loadErrors: list[str] = []
 
     def record(self, test: Any, outcome: str, detail: str | None = None) -> None:
         """
@@ -427,6 +457,8 @@ def recordingReporter(reporterClass: type, recorder: Recorder) -> type:
     @param recorder: where the outcomes go.
     @return: the subclass, a drop-in for C{reporterClass}.
     """
+    # What trial's loader reports, as an error, for a name it cannot load.
+    from twisted.trial.runner import ErrorHolder
 
     class RecordingReporter(reporterClass):
         def addSuccess(self, test: Any) -> None:
@@ -439,6 +471,8 @@ def recordingReporter(reporterClass: type, recorder: Recorder) -> type:
 
         def addError(self, test: Any, error: Any) -> None:
             recorder.record(test, ERROR, _describeError(error))
+            if isinstance(test, ErrorHolder) and _testId(test) not in recorder.loadErrors:
+                recorder.loadErrors.append(_testId(test))
             super().addError(test, error)
 
         def addSkip(self, test: Any, reason: Any) -> None:
@@ -506,6 +540,7 @@ def runTrial(
             "counts": recorder.counts(),
             "tests": recorder.outcomes,
             "details": recorder.details,
+            "loadErrors": recorder.loadErrors,
         }
         _writeJson(jsonPath, report)
     return 0 if result.wasSuccessful() else 1
@@ -577,7 +612,9 @@ class RunResult:
     @ivar returncode: the exit status, L{None} if it timed out.
     @ivar seconds: wall time, including the interpreter's start.
     @ivar data: what the run wrote with C{--json}, L{None} if nothing.
-    @ivar output: its standard output and error.
+    @ivar output: its standard output and error, as they came.
+    @ivar timeout: the seconds it had before being killed, L{None} for no
+        limit.
     """
 
     mode: str
@@ -586,6 +623,7 @@ class RunResult:
     seconds: float
     data: dict[str, Any] | None
     output: str
+    timeout: float | None = None
 
     @property
     def tests(self) -> dict[str, str]:
@@ -627,18 +665,65 @@ class RunResult:
                 return line
         return "twisted-fast: (no banner)"
 
+    @property
+    def loadErrors(self) -> dict[str, str]:
+        """
+        @return: test name -> the last line of its error, for each name trial
+            could not load (a module that cannot be imported).
+        """
+        if not self.data:
+            return {}
+        details = self.data.get("details", {})
+        return {
+            name: _lastLine(details.get(name, "")) or "unknown error"
+            for name in self.data.get("loadErrors", [])
+        }
+
+    @property
+    def testsRun(self) -> int:
+        """
+        @return: how many tests ran (names trial could not load are not
+            tests).
+        """
+        loadErrors = self.loadErrors
+        return sum(1 for testId in self.tests if testId not in loadErrors)
+
+    @property
+    def problem(self) -> str | None:
+        """
+        @return: why this run leaves nothing to compare, or L{None} if it
+            ran tests: it was killed (see L{timeout}), it ended without
+            writing its results, or it ran no test.
+        """
+        run = f"{self.mode} run of {' '.join(self.modules)}"
+        if self.data is None and self.returncode is None:
+            after = "" if self.timeout is None else f" after {self.timeout:g}s (--timeout)"
+            return f"{run} was killed{after} before it finished"
+        if self.data is None:
+            return f"{run} ended without results (exit status {self.returncode})"
+        if self.testsRun:
+            return None
+        reasons = [f"could not load {n}: {e}" for n, e in self.loadErrors.items()]
+        return f"{run} ran no tests" + "".join(f"; {reason}" for reason in reasons)
+
     def summary(self) -> str:
         """
         @return: counts and time, on one line.
         """
         if self.data is None:
-            return f"NO RESULTS (exit status {self.returncode}, {self.seconds:.1f}s)"
+            ended = (
+                "killed" if self.returncode is None else f"exit status {self.returncode}"
+            )
+            return f"NO RESULTS ({ended}, {self.seconds:.1f}s)"
         counts = countOutcomes(self.tests)
         parts = [f"{n} {outcome}" for outcome, n in counts.items() if n]
         listed = ", ".join(parts) or "none"
         twins = len(self.twins)
         extra = f" (+{twins} fast-reactor twins among them)" if twins else ""
-        return f"{len(self.tests)} tests{extra}: {listed} ({self.seconds:.1f}s)"
+        notLoaded = len(self.loadErrors)
+        if notLoaded:
+            extra += f" (+{notLoaded} names trial could not load, counted as errors)"
+        return f"{self.testsRun} tests{extra}: {listed} ({self.seconds:.1f}s)"
 
 
 @dataclass
@@ -696,14 +781,10 @@ class Comparison:
     @property
     def problems(self) -> list[str]:
         """
-        @return: runs that broke down and left nothing to compare.
+        @return: runs that broke down and left nothing to compare (see
+            L{RunResult.problem}).
         """
-        return [
-            f"{run.mode} run of {' '.join(self.modules)} left no results"
-            f" (exit status {run.returncode})"
-            for run in (self.plain, self.fast)
-            if run.data is None
-        ]
+        return [run.problem for run in (self.plain, self.fast) if run.problem]
 
     @property
     def ok(self) -> bool:
@@ -725,8 +806,9 @@ class Comparison:
         lines.extend(d.format() for d in self.differences)
         lines.extend(f"  PROBLEM {problem}" for problem in self.problems)
         for run in (self.plain, self.fast):
-            if run.data is None:
+            if run.problem:
                 tail = run.output.rstrip().splitlines()[-20:]
+                lines.append(f"  the {run.mode} run's output (stdout and stderr) ends:")
                 lines.extend(f"    {run.mode}| {text}" for text in tail)
         return "\n".join(lines)
 
@@ -744,7 +826,7 @@ class CompareReport:
         """
         @return: how many tests the plain runs ran.
         """
-        return sum(len(c.plain.tests) for c in self.comparisons)
+        return sum(c.plain.testsRun for c in self.comparisons)
 
     @property
     def twins(self) -> int:
@@ -775,7 +857,7 @@ class CompareReport:
         reactors = {formatReactor(c.fast.globalReactor) for c in self.comparisons}
         problems = sum(len(c.problems) for c in self.comparisons)
         line = (
-            f"upstream: {self.tests} tests (+{self.twins} fast-reactor twins),"
+            f"compare: {self.tests} tests (+{self.twins} fast-reactor twins),"
             f" fast regressions: {len(self.regressions)}"
             f" (fast run: {', '.join(sorted(fastModes))};"
             f" global reactor: {', '.join(sorted(reactors))})"
@@ -904,16 +986,39 @@ def fastTwin(testId: str, fastReactors: Iterable[str]) -> str | None:
     return None
 
 
+def _lastLine(text: str) -> str:
+    """
+    @return: the last line of C{text} that is not blank, stripped.
+    """
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
 def _childEnvironment() -> dict[str, str]:
     """
-    @return: the environment of a run, able to import this very package.
+    The environment of a run: the caller's, able to import this very package.
+
+    The caller's C{PYTHONPATH} is kept as it is, relative entries too (the
+    run has the caller's working directory).  The folder this package was
+    imported from is added after it only when the run would not find the
+    package otherwise (a checkout that is not installed): added in front, a
+    site-packages folder would hide a project's own checkout behind an
+    installed copy.
+
+    @return: the environment.
     """
+    import site
+
     import twisted_fast
 
     root = os.path.dirname(os.path.dirname(os.path.abspath(twisted_fast.__file__)))
     env = dict(os.environ)
-    paths = [root, *filter(None, env.get("PYTHONPATH", "").split(os.pathsep))]
-    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(paths))
+    sitePackages = [*getattr(site, "getsitepackages", list)(), site.getusersitepackages()]
+    if root in {os.path.abspath(folder) for folder in sitePackages}:
+        return env
+    paths = [entry for entry in env.get("PYTHONPATH", "").split(os.pathsep) if entry]
+    if root not in {os.path.abspath(entry) for entry in paths}:
+        env["PYTHONPATH"] = os.pathsep.join([*paths, root])
     return env
 
 
@@ -921,37 +1026,43 @@ def runInSubprocess(
     modules: Sequence[str],
     plain: bool,
     trialArgs: Sequence[str] = (),
-    timeout: float | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
     python: str = sys.executable,
+    cwd: str | None = None,
 ) -> RunResult:
     """
-    Run trial on C{modules} in a subprocess, in a scratch directory.
+    Run trial on C{modules} in a subprocess, with the caller's environment
+    (see L{_childEnvironment}), in the caller's working directory (where
+    trial keeps its C{_trial_temp} folder, unless C{trialArgs} has a
+    C{--temp-directory}).
 
     @param modules: the test names.
     @param plain: run on Twisted's own classes.
     @param trialArgs: further trial options.
-    @param timeout: seconds before the run is killed, if any.
+    @param timeout: seconds before the run is killed, L{None} for no limit.
     @param python: the interpreter.
+    @param cwd: the working directory, if not the caller's.
     @return: the run.
     """
-    with tempfile.TemporaryDirectory(prefix="twisted-fast-trial-") as workdir:
-        jsonPath = os.path.join(workdir, "outcomes.json")
+    with tempfile.TemporaryDirectory(prefix="twisted-fast-trial-") as scratch:
+        jsonPath = os.path.join(scratch, "outcomes.json")
         argv = [python, "-m", "twisted_fast.trial", "--json", jsonPath]
         argv += ["--plain"] if plain else []
         argv += [*trialArgs, *modules]
         started = time.monotonic()
-        returncode, output = _execute(argv, workdir, timeout)
+        returncode, output = _execute(argv, cwd or os.getcwd(), timeout)
         seconds = time.monotonic() - started
         data = _readJson(jsonPath)
     mode = "plain" if plain else "fast"
-    return RunResult(mode, tuple(modules), returncode, seconds, data, output)
+    return RunResult(mode, tuple(modules), returncode, seconds, data, output, timeout)
 
 
 def _execute(
     argv: list[str], workdir: str, timeout: float | None
 ) -> tuple[int | None, str]:
     """
-    @return: the exit status (L{None} on timeout) and output of C{argv}.
+    @return: the exit status (L{None} on timeout) and output of C{argv}, run
+        in C{workdir}.
     """
     try:
         completed = subprocess.run(
@@ -984,7 +1095,8 @@ def compareSet(
     modules: Sequence[str],
     trialArgs: Sequence[str] = (),
     fastArgs: Sequence[str] = (),
-    timeout: float | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
+    cwd: str | None = None,
 ) -> Comparison:
     """
     Run one set of test modules plain, then fast, and compare.
@@ -992,11 +1104,12 @@ def compareSet(
     @param modules: the test names, run by one trial process per mode.
     @param trialArgs: trial options for both runs.
     @param fastArgs: trial options for the fast run only.
-    @param timeout: seconds before a run is killed, if any.
+    @param timeout: seconds before a run is killed, L{None} for no limit.
+    @param cwd: the runs' working directory, if not the caller's.
     @return: the comparison.
     """
-    plain = runInSubprocess(modules, True, trialArgs, timeout)
-    fast = runInSubprocess(modules, False, [*trialArgs, *fastArgs], timeout)
+    plain = runInSubprocess(modules, True, trialArgs, timeout, cwd=cwd)
+    fast = runInSubprocess(modules, False, [*trialArgs, *fastArgs], timeout, cwd=cwd)
     return Comparison(tuple(modules), plain, fast, diffRuns(plain, fast))
 
 
@@ -1005,7 +1118,7 @@ def compare(
     trialArgs: Sequence[str] = (),
     fastArgs: Sequence[str] = (),
     together: bool = False,
-    timeout: float | None = None,
+    timeout: float | None = DEFAULT_TIMEOUT,
     out: IO[str] | None = None,
 ) -> CompareReport:
     """
@@ -1015,7 +1128,7 @@ def compare(
     @param trialArgs: trial options for both runs.
     @param fastArgs: trial options for the fast runs only.
     @param together: run all modules in one trial process per mode.
-    @param timeout: seconds before a run is killed, if any.
+    @param timeout: seconds before a run is killed, L{None} for no limit.
     @param out: where to write the report as it goes, if anywhere.
     @return: the comparisons.
     """
@@ -1053,7 +1166,7 @@ class Arguments:
     jsonPath: str | None = None
     compare: bool = False
     together: bool = False
-    timeout: float | None = None
+    timeout: float | None = DEFAULT_TIMEOUT
     fastArgs: list[str] = field(default_factory=list)
     trialArgs: list[str] = field(default_factory=list)
 
@@ -1067,7 +1180,13 @@ def _valueOption(args: Arguments, name: str, value: str) -> None:
     elif name == "--fast-arg":
         args.fastArgs.append(value)
     else:
-        args.timeout = float(value)
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = -1.0
+        if not seconds >= 0:
+            raise SystemExit(f"{_PROGRAM}: --timeout needs a number of seconds, not {value!r}")
+        args.timeout = seconds or None  # 0: no limit
 
 
 _FLAGS: dict[str, Callable[[Arguments], None]] = {
