@@ -10,14 +10,24 @@ from __future__ import annotations
 
 from twisted_fast._compat import ACCELERATED
 from twisted_fast._install import TwistedFastWarning, install, installed, uninstall
+from twisted_fast.health import (
+    StatsUnavailable,
+    TimerStats,
+    resetTimerStats,
+    timerStats,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ACCELERATED",
+    "StatsUnavailable",
+    "TimerStats",
     "TwistedFastWarning",
     "install",
     "installed",
+    "resetTimerStats",
+    "timerStats",
     "uninstall",
     "__version__",
 ]
