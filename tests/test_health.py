@@ -815,6 +815,13 @@ FALLBACK_SCRIPT = textwrap.dedent(
                 assert "fallback mode" in str(e), str(e)
             else:
                 raise AssertionError(f"{function.__name__}({owner!r}) gave numbers")
+    try:
+        twisted_fast.watchSlowCalls(0.5)
+    except twisted_fast.StatsUnavailable as e:
+        assert "fallback mode" in str(e), str(e)
+    else:
+        raise AssertionError("watchSlowCalls() in fallback mode")
+    twisted_fast.unwatchSlowCalls()
     print("ok")
     """
 )
@@ -827,9 +834,10 @@ class TestFallback:
 
     def test_fallbackMode(self) -> None:
         """
-        With C{TWISTED_FAST_NO_EXTENSIONS=1}, L{twisted_fast.timerStats} and
-        L{twisted_fast.resetTimerStats} raise L{StatsUnavailable} naming
-        fallback mode, whatever the owner.
+        With C{TWISTED_FAST_NO_EXTENSIONS=1}, L{twisted_fast.timerStats},
+        L{twisted_fast.resetTimerStats} and L{twisted_fast.watchSlowCalls}
+        raise L{StatsUnavailable} naming fallback mode, whatever the owner;
+        L{twisted_fast.unwatchSlowCalls} does nothing.
         """
         env = dict(os.environ, TWISTED_FAST_NO_EXTENSIONS="1")
         env["PYTHONPATH"] = os.pathsep.join(
@@ -858,6 +866,418 @@ class TestFallback:
             with pytest.raises(StatsUnavailable, match="fallback mode"):
                 twisted_fast.timerStats(fastTask.Clock())
 
+
+# --- slow calls ------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def fakeMonotonic(cimpl: Any) -> Any:
+    """
+    Replace the monotonic clock that the C code times calls with by a box:
+    C{box[0]} is the time; a "slow" call moves it on.
+    """
+    assert _compat.speedups is not None
+    box = [1000.0]
+    _compat.speedups._set_monotonic(lambda: box[0])
+    yield box
+    _compat.speedups._set_monotonic(None)
+
+
+@pytest.fixture
+def unwatch() -> Any:
+    """
+    Make sure the slow-call watch is off after the test.
+    """
+    yield
+    twisted_fast.unwatchSlowCalls()
+
+
+def slowEvents(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """
+    The events of L{twisted_fast.health}'s slow-call watch.
+    """
+    from twisted_fast.health import SLOW_CALL_FORMAT
+
+    return [event for event in events if event.get("log_format") == SLOW_CALL_FORMAT]
+
+
+class SlowThing:
+    """
+    A class whose method is a slow timed call.
+    """
+
+    def __init__(self, box: list[float]) -> None:
+        self.box = box
+
+    def work(self, amount: float) -> None:
+        """
+        Take C{amount} seconds of the fake monotonic time.
+        """
+        self.box[0] += amount
+
+
+class TestSlowCalls:
+    """
+    L{twisted_fast.watchSlowCalls}: what is logged, once, and what is not.
+    """
+
+    def test_slowCallLogged(self, fakeMonotonic: list[float], unwatch: None, cimpl: Any) -> None:
+        """
+        A timed call longer than the threshold is logged once through
+        Twisted's logger (namespace C{twisted_fast.health}, level warn) with
+        its qualified name, source, duration and lateness; it counts as a
+        slow call of its clock.
+        """
+        from twisted.logger import LogLevel, formatEvent
+
+        from reactorhelpers import capturedEvents
+
+        clock = cimpl.Clock()
+
+        def slow() -> None:
+            fakeMonotonic[0] += 0.25
+
+        clock.callLater(1.0, slow)
+        clock.callLater(1.0, nothing)
+        twisted_fast.watchSlowCalls(0.1)
+        with capturedEvents() as events:
+            clock.advance(1.5)
+        [event] = slowEvents(events)
+        assert event["log_namespace"] == "twisted_fast.health"
+        assert event["log_level"] == LogLevel.warn
+        assert event["kind"] == "timed call"
+        assert event["callable"] == f"{__name__}.{slow.__qualname__}"
+        assert event["source"] == f"{__file__}:{slow.__code__.co_firstlineno}"
+        assert event["duration"] == 0.25
+        assert event["lateness"] == 0.5
+        assert event["creator"] is None
+        assert formatEvent(event) == (
+            f"Slow timed call: {event['callable']} ({event['source']}) ran for"
+            " 0.250 s, 0.500 s after it was due"
+        )
+        stats = twisted_fast.timerStats(clock)
+        assert (stats.fired, stats.slowCalls) == (2, 1)
+
+    def test_fastCallsNotLogged(
+        self, fakeMonotonic: list[float], unwatch: None, cimpl: Any
+    ) -> None:
+        """
+        Calls within the threshold are not logged, nor is anything once the
+        watch is off.
+        """
+        from reactorhelpers import capturedEvents
+
+        clock = cimpl.Clock()
+        thing = SlowThing(fakeMonotonic)
+        twisted_fast.watchSlowCalls(0.1)
+        clock.callLater(1.0, thing.work, 0.05)
+        with capturedEvents() as events:
+            clock.advance(1.0)
+            twisted_fast.unwatchSlowCalls()
+            clock.callLater(1.0, thing.work, 5.0)
+            clock.advance(1.0)
+        assert slowEvents(events) == []
+        assert twisted_fast.timerStats(clock).slowCalls == 0
+
+    def test_creatorInDebugMode(
+        self,
+        fakeMonotonic: list[float],
+        unwatch: None,
+        cimpl: Any,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """
+        With C{DelayedCall.debug} on, the event carries the stack that
+        scheduled the call, and the message shows it.
+        """
+        from twisted.logger import formatEvent
+
+        from reactorhelpers import capturedEvents
+
+        monkeypatch.setattr(cimpl.DelayedCall, "debug", True)
+        clock = cimpl.Clock()
+        thing = SlowThing(fakeMonotonic)
+        clock.callLater(1.0, thing.work, 1.0)
+        twisted_fast.watchSlowCalls(0.5)
+        with capturedEvents() as events:
+            clock.advance(1.0)
+        [event] = slowEvents(events)
+        assert isinstance(event["creator"], list)
+        assert "test_creatorInDebugMode" in "".join(event["creator"])
+        assert "scheduled here:" in formatEvent(event)
+        assert "test_creatorInDebugMode" in formatEvent(event)
+
+    def test_boundMethodAndPartial(
+        self, fakeMonotonic: list[float], unwatch: None, cimpl: Any
+    ) -> None:
+        """
+        A bound method, wrapped in C{functools.partial}, is named and located
+        by the method's own code.
+        """
+        import functools
+
+        from reactorhelpers import capturedEvents
+
+        clock = cimpl.Clock()
+        thing = SlowThing(fakeMonotonic)
+        clock.callLater(1.0, functools.partial(functools.partial(thing.work), 2.0))
+        twisted_fast.watchSlowCalls(1.0)
+        with capturedEvents() as events:
+            clock.advance(1.0)
+        [event] = slowEvents(events)
+        assert event["callable"] == f"{__name__}.SlowThing.work"
+        assert event["source"] == f"{__file__}:{SlowThing.work.__code__.co_firstlineno}"
+        assert event["duration"] == 2.0
+
+    def test_noPythonCode(self, fakeMonotonic: list[float], unwatch: None, cimpl: Any) -> None:
+        """
+        A callable with no Python code (a builtin method) is located by its repr.
+        """
+        from reactorhelpers import capturedEvents
+
+        clock = cimpl.Clock()
+        clock.callLater(1.0, fakeMonotonic.__setitem__, 0, 2000.0)
+        twisted_fast.watchSlowCalls(1.0)
+        with capturedEvents() as events:
+            clock.advance(1.0)
+        [event] = slowEvents(events)
+        assert event["callable"] == "list.__setitem__"
+        assert event["source"].startswith("<method-wrapper '__setitem__' of list")
+
+    def test_loopingCallTick(
+        self, fakeMonotonic: list[float], unwatch: None, cimpl: Any
+    ) -> None:
+        """
+        A slow C{LoopingCall} tick is logged as a tick, under its function's name.
+        """
+        from reactorhelpers import capturedEvents
+
+        clock = cimpl.Clock()
+        thing = SlowThing(fakeMonotonic)
+        loop = cimpl.LoopingCall(thing.work, 0.75)
+        loop.clock = clock
+        loop.start(1.0, now=False)
+        twisted_fast.watchSlowCalls(0.5)
+        with capturedEvents() as events:
+            clock.advance(1.0)
+        loop.stop()
+        [event] = slowEvents(events)
+        assert event["kind"] == "LoopingCall tick"
+        assert event["callable"] == f"{__name__}.SlowThing.work"
+        assert event["lateness"] == 0.0
+
+    def test_workUnitOnce(self, fakeMonotonic: list[float], unwatch: None, cimpl: Any) -> None:
+        """
+        A slow work unit is logged as a work unit, named after the task's
+        iterator, with the lateness of the tick that ran it; the tick itself
+        (a timed call as slow as the unit) is not logged again.
+        """
+        from reactorhelpers import capturedEvents
+        from twisted_fast import task as fastTask
+
+        clock = cimpl.Clock()
+
+        def steps() -> Any:
+            yield None
+            fakeMonotonic[0] += 3.0
+            yield None
+
+        cooperator = fastTask.Cooperator(scheduler=lambda f: clock.callLater(1.0, f))
+        cooperator.cooperate(steps())
+        twisted_fast.watchSlowCalls(1.0)
+        with capturedEvents() as events:
+            clock.advance(1.25)
+        [event] = slowEvents(events)
+        assert event["kind"] == "work unit"
+        assert event["callable"] == f"{__name__}.{steps.__qualname__}"
+        assert event["source"] == f"{__file__}:{steps.__code__.co_firstlineno}"
+        assert event["lateness"] == 0.25
+        stats = twisted_fast.timerStats(clock)
+        assert stats.slowCalls == 1
+        assert stats.workUnits >= 2
+
+    def test_nestedOnce(
+        self, fakeMonotonic: list[float], unwatch: None, cimpl: Any, fastReactor: Any
+    ) -> None:
+        """
+        A reactor call that advances a C{Clock} whose call is slow: the
+        clock's call is logged, not the reactor's call around it.
+        """
+        from reactorhelpers import capturedEvents
+
+        fastReactor.seconds = FakeTime(100.0)
+        clock = cimpl.Clock()
+        thing = SlowThing(fakeMonotonic)
+        clock.callLater(1.0, thing.work, 2.0)
+        fastReactor.callLater(0, clock.advance, 1.0)
+        twisted_fast.watchSlowCalls(1.0)
+        with capturedEvents() as events:
+            fastReactor.runUntilCurrent()
+        [event] = slowEvents(events)
+        assert event["callable"] == f"{__name__}.SlowThing.work"
+        assert twisted_fast.timerStats(clock).slowCalls == 1
+        assert twisted_fast.timerStats(fastReactor).slowCalls == 0
+
+    def test_raisingSlowCallOnClock(
+        self, fakeMonotonic: list[float], unwatch: None, cimpl: Any
+    ) -> None:
+        """
+        A slow call that raises is logged, and its exception still leaves
+        C{advance()}.
+        """
+        from reactorhelpers import capturedEvents
+
+        clock = cimpl.Clock()
+
+        def fail() -> None:
+            fakeMonotonic[0] += 1.0
+            raise ZeroDivisionError("slow and wrong")
+
+        clock.callLater(1.0, fail)
+        twisted_fast.watchSlowCalls(0.5)
+        with capturedEvents() as events:
+            with pytest.raises(ZeroDivisionError, match="slow and wrong"):
+                clock.advance(1.0)
+        assert len(slowEvents(events)) == 1
+
+    def test_raisingSlowCallOnReactor(
+        self, fakeMonotonic: list[float], unwatch: None, fastReactor: Any
+    ) -> None:
+        """
+        On the reactor, a slow call that raises is logged as slow and as a
+        failure, and the pass goes on.
+        """
+        from reactorhelpers import capturedEvents, failureEvents
+
+        fastReactor.seconds = FakeTime(100.0)
+        ran: list[str] = []
+
+        def fail() -> None:
+            fakeMonotonic[0] += 1.0
+            raise ZeroDivisionError("slow and wrong")
+
+        fastReactor.callLater(0, fail)
+        fastReactor.callLater(0, ran.append, "after")
+        twisted_fast.watchSlowCalls(0.5)
+        with capturedEvents() as events:
+            fastReactor.runUntilCurrent()
+        assert ran == ["after"]
+        assert len(slowEvents(events)) == 1
+        assert len(failureEvents(events)) == 1
+
+    def test_slowCallMeddles(
+        self, fakeMonotonic: list[float], unwatch: None, cimpl: Any
+    ) -> None:
+        """
+        A slow call that cancels, resets and schedules calls of its clock,
+        and reads its statistics: all counted, logged once.
+        """
+        from reactorhelpers import capturedEvents
+
+        clock = cimpl.Clock()
+        later = clock.callLater(10.0, nothing)
+        moved = clock.callLater(20.0, nothing)
+        seen: list[TimerStats] = []
+
+        def meddle() -> None:
+            fakeMonotonic[0] += 1.0
+            later.cancel()
+            moved.reset(0.0)
+            clock.callLater(0.0, nothing)
+            seen.append(twisted_fast.timerStats(clock))
+
+        clock.callLater(1.0, meddle)
+        twisted_fast.watchSlowCalls(0.5)
+        with capturedEvents() as events:
+            clock.advance(1.0)
+        assert len(slowEvents(events)) == 1
+        assert seen[0].fired == 1
+        stats = twisted_fast.timerStats(clock)
+        assert (stats.scheduled, stats.cancelled, stats.reset, stats.fired) == (4, 1, 1, 3)
+        assert stats.slowCalls == 1
+
+    def test_observerMeddles(
+        self, fakeMonotonic: list[float], unwatch: None, cimpl: Any
+    ) -> None:
+        """
+        A log observer that schedules on, cancels on and advances the clock
+        when it sees the slow-call event: the pass goes on soundly.
+        """
+        from twisted.logger import globalLogPublisher
+
+        clock = cimpl.Clock()
+        ran: list[str] = []
+        victim = clock.callLater(1.0, ran.append, "victim")
+
+        def observer(event: dict[str, Any]) -> None:
+            if event.get("kind") == "timed call" and victim.active():
+                victim.cancel()
+                clock.callLater(0, ran.append, "scheduled by the observer")
+                clock.advance(0)
+
+        def slow() -> None:
+            fakeMonotonic[0] += 1.0
+
+        clock.callLater(1.0, slow)
+        clock.callLater(1.0, ran.append, "last")
+        victim.reset(2.0)  # due after the others
+        twisted_fast.watchSlowCalls(0.5)
+        globalLogPublisher.addObserver(observer)
+        try:
+            clock.advance(2.0)
+        finally:
+            globalLogPublisher.removeObserver(observer)
+        # The observer's advance(0) runs what is due, in order.
+        assert ran == ["last", "scheduled by the observer"]
+        assert _compat.speedups is not None
+        assert _compat.speedups._check_heap(clock) == -1
+
+    def test_failingHook(
+        self, fakeMonotonic: list[float], unwatch: None, cimpl: Any,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """
+        A hook that raises is reported as unraisable; the calls go on.
+        """
+        assert _compat.speedups is not None
+        unraisable: list[Any] = []
+        monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+
+        def hook(*args: object) -> None:
+            raise RuntimeError("broken hook")
+
+        clock = cimpl.Clock()
+        ran: list[int] = []
+        clock.callLater(1.0, SlowThing(fakeMonotonic).work, 1.0)
+        clock.callLater(1.0, ran.append, 1)
+        _compat.speedups._watch_slow_calls(0.5, hook)
+        clock.advance(1.0)
+        assert ran == [1]
+        assert [str(u.exc_value) for u in unraisable] == ["broken hook"]
+
+    @pytest.mark.parametrize("threshold", [-1.0, math.inf, math.nan])
+    def test_badThreshold(self, cimpl: Any, threshold: float) -> None:
+        """
+        A negative, infinite or NaN threshold raises L{ValueError}.
+        """
+        with pytest.raises(ValueError, match="finite number"):
+            twisted_fast.watchSlowCalls(threshold)
+
+    def test_realClock(self, cimpl: Any, unwatch: None) -> None:
+        """
+        On the real monotonic clock, a call that sleeps longer than the
+        threshold is logged with at least that duration.
+        """
+        from reactorhelpers import capturedEvents
+
+        clock = cimpl.Clock()
+        clock.callLater(1.0, time.sleep, 0.03)
+        twisted_fast.watchSlowCalls(0.02)
+        with capturedEvents() as events:
+            clock.advance(1.0)
+        [event] = slowEvents(events)
+        assert event["duration"] >= 0.03
+        assert event["callable"] == "time.sleep"
 
 
 class TestGreenlets:

@@ -15,6 +15,8 @@ from twisted_fast.health import (
     TimerStats,
     resetTimerStats,
     timerStats,
+    unwatchSlowCalls,
+    watchSlowCalls,
 )
 
 __version__ = "0.1.0"
@@ -29,5 +31,7 @@ __all__ = [
     "resetTimerStats",
     "timerStats",
     "uninstall",
+    "unwatchSlowCalls",
+    "watchSlowCalls",
     "__version__",
 ]
