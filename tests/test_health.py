@@ -1318,3 +1318,269 @@ class TestGreenlets:
         loop.stop()
         assert twisted_fast.timerStats(clockA).loopingCallTicks == 1
         assert (twisted_fast.timerStats(clockA).fired, twisted_fast.timerStats(clockB).fired) == (2, 1)
+
+
+# --- stalls --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def unwatchStalls() -> Any:
+    """
+    Make sure the stall watch is off after the test.
+    """
+    yield
+    twisted_fast.unwatchStalls()
+
+
+def stallEvents(events: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """
+    The stall watch's events: (stacks, back in the loop).
+    """
+    from twisted_fast.health import STALL_END_FORMAT, STALL_FORMAT
+
+    return (
+        [event for event in events if event.get("log_format") == STALL_FORMAT],
+        [event for event in events if event.get("log_format") == STALL_END_FORMAT],
+    )
+
+
+def blocker(seconds: float, ended: list[float]) -> None:
+    """
+    A timed call stuck for C{seconds}; C{ended} gets the wall-clock time it
+    ends at.
+    """
+    time.sleep(seconds)
+    ended.append(time.time())
+
+
+def stopFromThread(reactor: Any, after: float) -> Any:
+    """
+    Stop C{reactor} from another thread after C{after} seconds, as an idle
+    reactor with nothing due can only be stopped.
+    """
+    import threading
+
+    timer = threading.Timer(after, reactor.callFromThread, (reactor.stop,))
+    timer.start()
+    return timer
+
+
+class TestStalls:
+    """
+    L{twisted_fast.watchStalls}: a stuck reactor is dumped, once per stall;
+    an idle one is not, and is not woken up.
+    """
+
+    def test_stuckCallToFile(
+        self, buildReactor: Callable[[type], Any], flavourClass: type, unwatchStalls: None,
+        tmp_path: Any,
+    ) -> None:
+        """
+        A timed call stuck for a second, with a 0.3 s watch: every thread's
+        stack is dumped to the file once, and the log says when the reactor
+        got back and how long the stall lasted.
+        """
+        from reactorhelpers import capturedEvents
+
+        reactor = buildReactor(flavourClass)
+        ended: list[float] = []
+        with open(tmp_path / "stacks.txt", "w+b") as file:
+            twisted_fast.watchStalls(0.3, file, reactor=reactor)
+            reactor.callLater(0.05, blocker, 1.0, ended)
+            reactor.callLater(1.3, reactor.stop)
+            with capturedEvents() as events:
+                reactor.run(installSignalHandlers=False)
+            twisted_fast.unwatchStalls()
+            file.seek(0)
+            stacks = file.read().decode()
+        assert stacks.count("Timeout (") == 1, stacks
+        assert "in blocker" in stacks
+        logged, back = stallEvents(events)
+        assert logged == []
+        [event] = back
+        assert 0.95 <= event["duration"] < 5
+        assert event["where"] == str(tmp_path / "stacks.txt")
+
+    def test_stuckCallToLog(
+        self, fastReactor: Any, unwatchStalls: None,
+    ) -> None:
+        """
+        With no file, the stacks go to the log as soon as they are dumped,
+        while the reactor is still stuck.
+        """
+        from reactorhelpers import capturedEvents
+
+        ended: list[float] = []
+        twisted_fast.watchStalls(0.3, reactor=fastReactor)
+        fastReactor.callLater(0.05, blocker, 1.5, ended)
+        fastReactor.callLater(1.7, fastReactor.stop)
+        with capturedEvents() as events:
+            fastReactor.run(installSignalHandlers=False)
+        logged, back = stallEvents(events)
+        [stacks] = logged
+        assert "in blocker" in stacks["stacks"]
+        assert 0.3 <= stacks["stalled"] <= 0.3 + 0.075 + 0.01
+        assert stacks["log_time"] < ended[0]
+        [event] = back
+        assert event["where"] == "the log"
+        assert event["duration"] >= 1.45
+
+    def test_onceEachStall(self, fastReactor: Any, unwatchStalls: None) -> None:
+        """
+        Two stalls, with idle time between them: two dumps, one each.
+        """
+        from reactorhelpers import capturedEvents
+
+        ended: list[float] = []
+        twisted_fast.watchStalls(0.3, reactor=fastReactor)
+        fastReactor.callLater(0.05, blocker, 0.8, ended)
+        fastReactor.callLater(1.2, blocker, 0.8, ended)
+        fastReactor.callLater(2.3, fastReactor.stop)
+        with capturedEvents() as events:
+            fastReactor.run(installSignalHandlers=False)
+        logged, back = stallEvents(events)
+        assert len(logged) == 2
+        assert len(back) == 2
+        from twisted_fast import health
+
+        assert health._stallWatch is not None
+        assert health._stallWatch.stalls == 2
+
+    def test_idleNotDumpedNorWoken(self, fastReactor: Any, unwatchStalls: None) -> None:
+        """
+        A reactor that runs a call, then stays idle in its poll with nothing
+        due for 2.4 s, with a 0.3 s watch: no dump; the watch disarms once,
+        about 0.3 s into the idle time, and the poll sleeps on (no periodic
+        wake-up).
+        """
+        from reactorhelpers import capturedEvents
+        from twisted_fast import health
+
+        twisted_fast.watchStalls(0.3, reactor=fastReactor)
+        watch = health._stallWatch
+        assert watch is not None
+        seen: list[Any] = []
+
+        def look() -> None:
+            seen.append((watch.armedAt, watch.idleWakeups))
+
+        import threading
+
+        fastReactor.callLater(0.1, nothing)  # then idle
+        probe = threading.Timer(2.0, look)
+        probe.start()
+        stopper = stopFromThread(fastReactor, 2.5)
+        with capturedEvents() as events:
+            fastReactor.run(installSignalHandlers=False)
+        probe.join()
+        stopper.join()
+        logged, back = stallEvents(events)
+        assert (logged, back) == ([], [])
+        assert seen == [(None, 1)]
+
+    def test_busyNotDumped(self, fastReactor: Any, unwatchStalls: None) -> None:
+        """
+        A reactor busy with short timed calls for a second: no dump, and the
+        timer re-armed at most once per slack (0.075 s here), not per
+        iteration.
+        """
+        from reactorhelpers import capturedEvents
+        from twisted_fast import health
+
+        twisted_fast.watchStalls(0.3, reactor=fastReactor)
+        deadline = time.monotonic() + 1.0
+        iterations = [0]
+
+        def work() -> None:
+            iterations[0] += 1
+            time.sleep(0.001)
+            if time.monotonic() < deadline:
+                fastReactor.callLater(0, work)
+            else:
+                fastReactor.stop()
+
+        fastReactor.callLater(0, work)
+        with capturedEvents() as events:
+            fastReactor.run(installSignalHandlers=False)
+        assert stallEvents(events) == ([], [])
+        watch = health._stallWatch
+        assert watch is not None
+        assert iterations[0] > 100
+        assert watch.arms <= 1.0 / watch.slack + 3
+
+    def test_unwatch(self, fastReactor: Any, unwatchStalls: None, tmp_path: Any) -> None:
+        """
+        L{twisted_fast.unwatchStalls} gives the reactor its poller back and
+        stops the dumps.
+        """
+        from reactorhelpers import capturedEvents
+
+        poller = fastReactor._poller
+        with open(tmp_path / "stacks.txt", "w+b") as file:
+            twisted_fast.watchStalls(0.3, file, reactor=fastReactor)
+            assert fastReactor._poller is not poller
+            twisted_fast.unwatchStalls()
+            assert fastReactor._poller is poller
+            ended: list[float] = []
+            fastReactor.callLater(0.05, blocker, 0.7, ended)
+            fastReactor.callLater(0.8, fastReactor.stop)
+            with capturedEvents() as events:
+                fastReactor.run(installSignalHandlers=False)
+            file.seek(0)
+            assert file.read() == b""
+        assert stallEvents(events) == ([], [])
+
+    def test_globalReactor(
+        self, fastReactor: Any, unwatchStalls: None, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """
+        With no reactor given, the global one is watched; with none
+        installed, L{StatsUnavailable}.
+        """
+        monkeypatch.delitem(sys.modules, "twisted.internet.reactor", raising=False)
+        with pytest.raises(StatsUnavailable, match="no reactor is installed"):
+            twisted_fast.watchStalls(1.0)
+        poller = fastReactor._poller
+        monkeypatch.setitem(sys.modules, "twisted.internet.reactor", fastReactor)
+        twisted_fast.watchStalls(1.0)
+        assert fastReactor._poller is not poller
+        twisted_fast.watchStalls(2.0)  # replaces the watch
+        assert fastReactor._poller._inner is poller
+        twisted_fast.unwatchStalls()
+        assert fastReactor._poller is poller
+
+    def test_selectReactor(
+        self, buildReactor: Callable[[type], Any], unwatchStalls: None
+    ) -> None:
+        """
+        A select reactor has no poller to watch: L{StatsUnavailable}.
+        """
+        from twisted.internet.selectreactor import SelectReactor
+
+        with pytest.raises(StatsUnavailable, match="epoll or poll"):
+            twisted_fast.watchStalls(1.0, reactor=buildReactor(SelectReactor))
+
+    @pytest.mark.parametrize("seconds", [0.0, -1.0, math.inf, math.nan])
+    def test_badSeconds(self, seconds: float, unwatchStalls: None) -> None:
+        """
+        C{seconds} must be a positive finite number.
+        """
+        with pytest.raises(ValueError, match="positive finite"):
+            twisted_fast.watchStalls(seconds, reactor=object())
+
+
+@pytest.fixture(
+    params=[("c", "epoll"), ("c", "poll"), ("twisted", "epoll")],
+    ids=["c-epoll", "c-poll", "twisted-epoll"],
+)
+def flavourClass(request: pytest.FixtureRequest) -> type:
+    """
+    Reactor classes the stall watch works on: the fast epoll and poll
+    reactors, and Twisted's own epoll reactor (no C needed).
+    """
+    from reactorhelpers import TWISTED_CLASSES, fastImplementation
+
+    implementation, flavour = request.param
+    if implementation == "twisted":
+        return TWISTED_CLASSES[flavour]
+    return fastImplementation(request.config).classes[flavour]

@@ -16,7 +16,9 @@ from twisted_fast.health import (
     resetTimerStats,
     timerStats,
     unwatchSlowCalls,
+    unwatchStalls,
     watchSlowCalls,
+    watchStalls,
 )
 
 __version__ = "0.1.0"
@@ -32,6 +34,8 @@ __all__ = [
     "timerStats",
     "uninstall",
     "unwatchSlowCalls",
+    "unwatchStalls",
     "watchSlowCalls",
+    "watchStalls",
     "__version__",
 ]
