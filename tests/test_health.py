@@ -371,7 +371,7 @@ class TestClock:
         its statistics, in the time its replaced C{seconds()} tells.
         """
 
-        class Subclock(cimpl.Clock):  # type: ignore[name-defined, misc]
+        class Subclock(cimpl.Clock):
             now = 10.0
 
             def seconds(self) -> float:

@@ -458,7 +458,7 @@ class _StallWatch:
         self.stalls = 0
         self.idleWakeups = 0
         self.arms = 0
-        self.proxy: Any = None
+        self.proxy: _EpollProxy | _PollProxy | None = None
         self.thread: threading.Thread | None = None
 
     # --- in the reactor's thread ----------------------------------------------------
@@ -487,8 +487,11 @@ class _StallWatch:
                 faulthandler.cancel_dump_traceback_later()
                 self.armedAt = None
             self.changed.notify_all()
-        if getattr(self.reactor, "_poller", None) is self.proxy:
-            self.reactor._poller = self.proxy._inner
+        proxy = self.proxy
+        if proxy is not None:
+            inner = proxy._inner
+            if getattr(self.reactor, "_poller", None) is proxy:
+                self.reactor._poller = inner
         if self.thread is not None and self.thread is not threading.current_thread():
             self.thread.join(5)
         if self.dumpFile is not None:
