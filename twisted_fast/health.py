@@ -705,7 +705,9 @@ def watchStalls(seconds: float = 5.0, file: Any = None, *, reactor: Any = None) 
     millisecond per C{seconds / 4} (at most every second) to re-arm.
 
     Works on Twisted's epoll and poll reactors, fast or not (the C
-    extension is not needed); calling it again replaces the watch.
+    extension is not needed): while it watches, the reactor's C{_poller} is
+    a wrapper that forwards everything to the real one.  Calling it again
+    replaces the watch.
 
     @param seconds: how long the reactor may stay away from its loop.
     @param file: where to write the stacks: a file with a C{fileno()} (or a
