@@ -14,6 +14,9 @@ with a warning):
 - TWISTED_FAST_SANITIZE=1: build with AddressSanitizer and UBSan.
 - TWISTED_FAST_REQUIRE_EXTENSION=1: a failed build fails, instead of falling
   back (release wheels: see [tool.cibuildwheel] in pyproject.toml).
+- TWISTED_FAST_NO_STATS=1: leave the always-on timer statistics out
+  (-DTF_NO_STATS), only to measure what they cost; twisted_fast.timerStats()
+  then raises StatsUnavailable.
 
 A build that falls back leaves twisted_fast/_build_failed.txt beside where the
 extension would be (so in the wheel), with the compiler's error: pip shows a
@@ -75,6 +78,8 @@ def _compile_args():
         args += ["-O0", "-g3", "-UNDEBUG", "-DTF_DEBUG=1"]
     if _flag("TWISTED_FAST_SANITIZE"):
         args += ["-fsanitize=address,undefined", "-fno-omit-frame-pointer", "-g"]
+    if _flag("TWISTED_FAST_NO_STATS"):
+        args.append("-DTF_NO_STATS=1")
     return args
 
 

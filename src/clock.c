@@ -272,28 +272,36 @@ tf_clock_call_later_of(PyObject *clock, PyObject *delay, PyObject *callable)
 static int
 run_due_calls(ClockObject *self)
 {
+    tf_pass pass;
+    int result = 0;
+    tf_pass_begin(&pass, &self->owner);
     /* As Twisted's "while self.calls and ... <= self.seconds()": the time
      * is asked only while calls are pending. */
     while (tf_heap_len(&self->owner.heap) > 0) {
         double now;
         if (clock_now(&self->owner, &now, NULL) < 0) {
-            return -1;
+            result = -1;
+            break;
         }
         DelayedCallObject *call;
         int found = tf_owner_pop_due(&self->owner, now, &call);
         if (found <= 0) {
-            return found;
+            result = found;
+            break;
         }
-        int result = tf_delayedcall_fire(call);
+        /* Due at getTime(), what Twisted's advance() compares with now. */
+        result = tf_pass_fire(&pass, call, call->time + call->delayed_time,
+                              now);
         if (Py_REFCNT(call) > 1) {
             tf_owner_adopted(call); /* it outlives our reference */
         }
         Py_DECREF(call);
         if (result < 0) {
-            return -1;
+            break;
         }
     }
-    return 0;
+    tf_pass_end(&pass);
+    return result;
 }
 
 static int

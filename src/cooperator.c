@@ -17,9 +17,14 @@
  * task's iterator; finishing, failing or yielding a Deferred goes through
  * Twisted's own code (twisted_fast/_cooperator.py).
  *
+ * Timer health (stats.h): the work units of a tick that runs inside a timed
+ * call (the default scheduler's reactor.callLater) are counted on that
+ * call's owner; with the slow-call watch on, each unit is timed.
+ *
  * Calls into Python: the iterators, predicates, scheduler and everything a
  * task's completion runs; attributes are read afresh after each.
  */
+#include "delayedcall.h"
 #include "util.h"
 
 /* --- a work unit -------------------------------------------------------------- */
@@ -224,13 +229,28 @@ has_tasks(tf_state *state, PyObject *self)
 static int
 run_slice(tf_state *state, PyObject *self, terminator *t)
 {
+    /* The timed call running this tick holds its owner for the whole
+     * tick (NULL: not run by a timed call of ours). */
+    TimerOwnerObject *owner = tf_stats_firing_owner(state);
     int more;
     while ((more = has_tasks(state, self)) > 0) {
         /* for t in self._metarator: the iterator is read once per pass. */
         PyObject *metarator = PyObject_GetAttr(self, state->str_metarator);
         PyObject *task;
         while (metarator != NULL && (task = next_of(metarator)) != NULL) {
-            int result = work_on(state, task);
+            int result;
+            if (tf_stats_watching(state)) {
+                tf_watch watch;
+                tf_watch_start(state, &watch);
+                result = work_on(state, task);
+                tf_watch_end(state, &watch, "work unit", task);
+            }
+            else {
+                result = work_on(state, task);
+            }
+            if (owner != NULL) {
+                TF_STATS_ADD(&owner->stats, work_units, 1);
+            }
             Py_DECREF(task);
             int done = result < 0 ? -1 : terminator_done(t);
             if (done != 0) {

@@ -128,6 +128,16 @@ tf_delayedcall_settle(DelayedCallObject *self)
     }
 }
 
+/* reset() or delay() moved a call: count it on its owner if it is pending
+ * there (stats.h). */
+static inline void
+count_reset(DelayedCallObject *self)
+{
+    if (in_owner_heap(self)) {
+        TF_STATS_ADD(&TimerOwner_CAST(self->owner)->stats, reset, 1);
+    }
+}
+
 /* Make the heap agree with time + delayed_time after either changed from
  * old_time and old_delayed_time.  Return 0, or -1 with MemoryError when the
  * heap could not move the call (both are then put back as they were). */
@@ -674,6 +684,7 @@ delayedcall_cancel(PyObject *op, PyObject *Py_UNUSED(ignored))
     }
     if (self->owner != NULL) {
         if (tf_heap_contains(&self->node)) {
+            TF_STATS_ADD(&TimerOwner_CAST(self->owner)->stats, cancelled, 1);
             tf_heap_remove(tf_delayedcall_heap(self), &self->node);
             tf_owner_adopted(self); /* our caller holds it */
             Py_DECREF(op);          /* the heap's reference */
@@ -745,6 +756,7 @@ delayedcall_reset(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
     if (sync_deadline(self, old_time, old_delayed_time) < 0) {
         return NULL;
     }
+    count_reset(self);
     Py_RETURN_NONE;
 }
 
@@ -801,6 +813,7 @@ delayedcall_delay(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
     if (sync_deadline(self, old_time, old_delayed_time) < 0) {
         return NULL;
     }
+    count_reset(self);
     Py_RETURN_NONE;
 }
 

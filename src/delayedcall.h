@@ -17,6 +17,7 @@
 /* Python.h first, as the C API requires. */
 #include "state.h"
 #include "heap.h"
+#include "stats.h"
 
 /*
  * Common head of every C object that owns a tf_heap of DelayedCalls.  Types
@@ -45,6 +46,12 @@ struct TimerOwnerObject {
      * Twisted's pass folds delayed_time into time for every call whose
      * time is due, which the C heap does lazily (tf_delayedcall_settle). */
     double surfaced_until;
+    /* How many passes of this owner are running (nested: a call that
+     * advances its own Clock); only the outermost measures busy time. */
+    int pass_depth;
+    /* Timer health: counters and lateness histogram (stats.h).  Last: the
+     * fields above are the hot ones. */
+    tf_timer_stats stats;
 };
 
 struct tf_owner_ops {

@@ -16,10 +16,16 @@
  * the same callbacks Twisted uses (twisted_fast/task.py), so a Deferred,
  * a failure or a coroutine behave exactly as in Twisted.
  *
+ * Timer health (stats.h): a tick that its own timed call runs is counted
+ * on that call's owner, and so are the intervals it skipped, found from
+ * its due time and that of the next tick it schedules (by the slow-path
+ * helpers, through _count_skipped, when f returned a Deferred).
+ *
  * Calls into Python: f, the clock's seconds() and callLater(), attribute
  * access on the instance, and the slow-path helpers.  Nothing is cached
  * across them.
  */
+#include "stats.h"
 #include "util.h"
 
 #include <math.h>
@@ -166,10 +172,13 @@ twisted_schedule_from(tf_state *state, PyObject *self, PyObject *when)
                                         when, NULL);
 }
 
+/* _scheduleFrom(when); due: when the tick that schedules was due, to
+ * count the intervals it skipped (NULL: not a tick of ours). */
 static PyObject *
-schedule_from(tf_state *state, PyObject *self, PyObject *when)
+schedule_from(tf_state *state, PyObject *self, PyObject *when,
+              const double *due)
 {
-    double now;
+    double now, step = 0.0;
     if (!as_exact_double(when, &now)) {
         return twisted_schedule_from(state, self, when);
     }
@@ -179,6 +188,9 @@ schedule_from(tf_state *state, PyObject *self, PyObject *when)
     if (starttime == NULL) {
         Py_XDECREF(interval);
         return NULL;
+    }
+    if (due != NULL && !as_exact_double(interval, &step)) {
+        due = NULL;
     }
     PyObject *delay = how_long(interval, starttime, now);
     Py_DECREF(interval);
@@ -199,6 +211,9 @@ schedule_from(tf_state *state, PyObject *self, PyObject *when)
     Py_DECREF(delay);
     if (call == NULL) {
         return NULL;
+    }
+    if (due != NULL) {
+        tf_stats_skipped(state, *due, step, call);
     }
     int result = set_attr(state, self, state->str_call, call);
     Py_DECREF(call);
@@ -222,7 +237,7 @@ loopingcalltick_scheduleFrom(PyObject *self, PyObject *const *args,
         return NULL;
     }
     tf_state *state = tf_get_state_of(self);
-    return state ? schedule_from(state, self, when) : NULL;
+    return state ? schedule_from(state, self, when, NULL) : NULL;
 }
 
 /* --- the tick ----------------------------------------------------------------- */
@@ -348,7 +363,8 @@ slow_path(PyObject *helper, PyObject *self, PyObject *x)
 /* Twisted's cb for a plain result: schedule the next call, or, when the
  * loop was stopped meanwhile, fire the Deferred start() returned. */
 static PyObject *
-after_plain_result(tf_state *state, PyObject *self, PyObject *result)
+after_plain_result(tf_state *state, PyObject *self, PyObject *result,
+                   const double *due)
 {
     PyObject *running = get_attr(state, self, state->str_running);
     int truth = running ? PyObject_IsTrue(running) : -1;
@@ -369,7 +385,7 @@ after_plain_result(tf_state *state, PyObject *self, PyObject *result)
                   : PyObject_CallMethodNoArgs(clock, state->str_seconds);
     }
     Py_XDECREF(clock);
-    PyObject *done = now ? schedule_from(state, self, now) : NULL;
+    PyObject *done = now ? schedule_from(state, self, now, due) : NULL;
     Py_XDECREF(now);
     if (done != NULL) {
         return done;
@@ -387,7 +403,13 @@ loopingcalltick_call(PyObject *self, PyObject *args, PyObject *kwds)
         return NULL;
     }
     tf_state *state = tf_get_state_of(self);
-    if (state == NULL || set_attr(state, self, state->str_call, Py_None) < 0) {
+    if (state == NULL) {
+        return NULL;
+    }
+    double due_time;
+    const double *due = tf_stats_tick(state, self, &due_time) ? &due_time
+                                                              : NULL;
+    if (set_attr(state, self, state->str_call, Py_None) < 0) {
         return NULL;
     }
     PyObject *result;
@@ -405,9 +427,24 @@ loopingcalltick_call(PyObject *self, PyObject *args, PyObject *kwds)
         return NULL;
     }
     if (!plain) {
-        return slow_path(state->tick_result, self, result);
+        /* tickResult(self, result, due): the next tick is scheduled once
+         * the result fires; due lets it count the intervals skipped. */
+        PyObject *when = due ? PyFloat_FromDouble(*due) : Py_NewRef(Py_None);
+        if (when == NULL) {
+            Py_DECREF(result);
+            return NULL;
+        }
+        PyObject *done = PyObject_CallFunctionObjArgs(state->tick_result, self,
+                                                      result, when, NULL);
+        Py_DECREF(result);
+        Py_DECREF(when);
+        if (done == NULL) {
+            return NULL;
+        }
+        Py_DECREF(done);
+        Py_RETURN_NONE;
     }
-    return after_plain_result(state, self, result);
+    return after_plain_result(state, self, result, due);
 }
 
 /* --- type --------------------------------------------------------------------- */

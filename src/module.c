@@ -9,6 +9,7 @@
 #include "state.h"
 
 #include "debug.h"
+#include "stats.h"
 #include "timerowner.h"
 
 /* --- helpers for tests --------------------------------------------------------- */
@@ -128,7 +129,46 @@ PyDoc_STRVAR(register_task_class_doc,
 "Tell the C tick which CooperativeTask class runs its work units in C\n"
 "without looking for an override (twisted_fast._compat calls it once).");
 
+PyDoc_STRVAR(timer_stats_doc,
+"_timer_stats($module, owner, /)\n--\n\n"
+"The timer statistics of a C Clock or TimerQueue, as a tuple: (scheduled,\n"
+"fired, cancelled, reset, maxLateness, busy, bucket counts,\n"
+"loopingCallTicks, skippedIntervals, workUnits, slowCalls, latenessSum).\n"
+"Use twisted_fast.timerStats().");
+
+PyDoc_STRVAR(reset_timer_stats_doc,
+"_reset_timer_stats($module, owner, /)\n--\n\n"
+"Set the timer statistics of a C Clock or TimerQueue back to zero.");
+
+PyDoc_STRVAR(stats_bounds_doc,
+"_stats_bounds($module, /)\n--\n\n"
+"The upper bound of each lateness bucket, in seconds (inf for the last).");
+
+PyDoc_STRVAR(watch_slow_calls_doc,
+"_watch_slow_calls($module, threshold, hook=None, /)\n--\n\n"
+"Report every timed call and work unit that runs longer than threshold\n"
+"seconds: hook(kind, callable, duration, lateness, creator).  With None\n"
+"alone, stop.  Use twisted_fast.watchSlowCalls().");
+
+PyDoc_STRVAR(count_skipped_doc,
+"_count_skipped($module, loop, due, /)\n--\n\n"
+"A LoopingCall tick due at due has scheduled its next tick: count the\n"
+"intervals skipped (twisted_fast._loopingcall calls it).");
+
+PyDoc_STRVAR(set_monotonic_doc,
+"_set_monotonic($module, clock, /)\n--\n\n"
+"For tests: measure slow calls and busy time with clock() instead of the\n"
+"monotonic clock (None: the real one again).");
+
 static PyMethodDef module_methods[] = {
+    {"_timer_stats", tf_stats_get, METH_O, timer_stats_doc},
+    {"_reset_timer_stats", tf_stats_reset, METH_O, reset_timer_stats_doc},
+    {"_stats_bounds", tf_stats_bounds, METH_NOARGS, stats_bounds_doc},
+    {"_watch_slow_calls", (PyCFunction)(void (*)(void))tf_stats_watch,
+     METH_FASTCALL, watch_slow_calls_doc},
+    {"_count_skipped", (PyCFunction)(void (*)(void))tf_stats_count_skipped,
+     METH_FASTCALL, count_skipped_doc},
+    {"_set_monotonic", tf_stats_set_monotonic, METH_O, set_monotonic_doc},
     {"_register_task_class", tf_register_task_class, METH_O,
      register_task_class_doc},
     {"_register_loopingcall_class", tf_register_loopingcall_class, METH_O,
@@ -401,6 +441,20 @@ module_exec(PyObject *module)
     if (install_gc_callback(module) < 0) {
         return -1;
     }
+    /* Timer health: whether it is built in, and its bytes per owner. */
+#ifdef TF_NO_STATS
+    if (PyModule_AddIntConstant(module, "STATS_BUILD", 0) < 0) {
+        return -1;
+    }
+#else
+    if (PyModule_AddIntConstant(module, "STATS_BUILD", 1) < 0) {
+        return -1;
+    }
+#endif
+    if (PyModule_AddIntConstant(module, "STATS_BYTES",
+                                (long)sizeof(tf_timer_stats)) < 0) {
+        return -1;
+    }
 #ifdef TF_DEBUG
     return PyModule_AddIntConstant(module, "DEBUG_BUILD", 1);
 #else
@@ -446,6 +500,9 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->task_module);
     Py_VISIT(state->real_time_time);
     Py_VISIT(state->fast_loopingcall_class);
+    Py_VISIT(state->slow_call_hook);
+    Py_VISIT(state->monotonic);
+    Py_VISIT(state->firing);
     Py_VISIT(state->str_debug);
     Py_VISIT(state->str_seconds);
     Py_VISIT(state->str_delay);
@@ -514,6 +571,10 @@ module_clear(PyObject *module)
     Py_CLEAR(state->task_module);
     Py_CLEAR(state->real_time_time);
     Py_CLEAR(state->fast_loopingcall_class);
+    state->watch_slow = 0;
+    Py_CLEAR(state->slow_call_hook);
+    Py_CLEAR(state->monotonic);
+    Py_CLEAR(state->firing);
     Py_CLEAR(state->str_debug);
     Py_CLEAR(state->str_seconds);
     Py_CLEAR(state->str_delay);

@@ -12,6 +12,8 @@
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 
+#include <stdint.h>
+
 struct TimerOwnerObject;
 struct DelayedCallObject;
 
@@ -54,6 +56,8 @@ typedef struct {
     PyObject *task_module;         /* twisted.internet.task */
     PyObject *real_time_time;      /* time.time, to spot a patched one */
     PyObject *fast_loopingcall_class; /* twisted_fast.task.LoopingCall */
+    PyObject *slow_call_hook;      /* twisted_fast.health's, while watching */
+    PyObject *monotonic;           /* tests' replacement clock, or NULL */
 
     /* Interned names. */
     PyObject *str_debug;
@@ -97,6 +101,19 @@ typedef struct {
      * (delayedcall.c says why); linked through their func field. */
     struct DelayedCallObject *free_calls;
     int free_calls_len;
+
+    /* Timer health (stats.h).  The call the innermost pass is running (a
+     * strong reference, see stats.c), its lateness and due time, for the
+     * LoopingCall ticks and work units it runs; NULL outside passes. */
+    struct DelayedCallObject *firing;
+    double firing_lateness;
+    double firing_due;
+    /* The slow-call watch: on or off, its threshold in seconds, and how
+     * many slow calls were reported (a call that encloses a reported one
+     * is not reported again). */
+    int watch_slow;
+    double slow_threshold;
+    uint64_t slow_reported;
 
 #ifdef TF_DEBUG
     /* Live objects, read by tests through _speedups._live_counts(). */

@@ -101,6 +101,9 @@ tf_owner_call_later(TimerOwnerObject *owner, PyObject *const *args,
         call = tf_delayedcall_new_owned(owner->state, owner, now + seconds,
                                         callable, call_args, kw, in_new,
                                         source);
+        if (call != NULL) {
+            TF_STATS_ADD(&owner->stats, scheduled, 1);
+        }
     }
     Py_XDECREF(source);
     Py_DECREF(call_args);
@@ -116,6 +119,8 @@ tf_owner_init(TimerOwnerObject *owner, tf_state *state,
     owner->state = state;
     owner->next_seq = 0;
     owner->surfaced_until = -Py_HUGE_VAL;
+    owner->pass_depth = 0;
+    memset(&owner->stats, 0, sizeof(owner->stats));
     tf_heap_init(&owner->heap, &owner->next_seq);
     tf_heap_init(&owner->new_heap, &owner->next_seq);
     /* Calls wait in new_heap only until the next pass and leave it in no

@@ -21,6 +21,12 @@
  * untracked call with other holders as reachable from outside (safe:
  * nothing is freed early, the cycle waits for the next full collection).
  * Calls are tracked whenever they leave the heap and survive.
+ *
+ * Passes.  The code that runs due calls (clock.c, timerqueue.c) wraps each
+ * run in a tf_pass (stats.h): tf_pass_fire, inline here because it is the
+ * hot path of every fired timer, counts the call, marks it as the one
+ * running (state->firing, for LoopingCall ticks and work units) and fires
+ * it.
  */
 #ifndef TF_TIMEROWNER_H
 #define TF_TIMEROWNER_H
@@ -79,5 +85,71 @@ PyObject *tf_owner_gc_callback(PyObject *module, PyObject *const *args,
 /* Invariant check for tests: -1 when consistent, else the position of the
  * first bad call (counting heap, then new_heap). */
 long tf_owner_check_heap(TimerOwnerObject *owner);
+
+/* --- passes (stats.h) ------------------------------------------------------ */
+
+static inline void
+tf_pass_begin(tf_pass *pass, TimerOwnerObject *owner)
+{
+    pass->owner = owner;
+    pass->started = 0.0;
+    pass->last_end = 0.0;
+    pass->timing = ++owner->pass_depth == 1;
+}
+
+/*
+ * Run a call that the pass took off its owner's heap (the pass holds a
+ * reference), due at due, at the pass's time now: count it and its
+ * lateness, run it (tf_delayedcall_fire), and, with the slow-call watch
+ * on, time it and report it if slow.  Returns what tf_delayedcall_fire
+ * returned, its exception still set.  Runs Python code.
+ */
+static inline int
+tf_pass_fire(tf_pass *pass, DelayedCallObject *call, double due, double now)
+{
+#ifdef TF_NO_STATS
+    (void)pass;
+    (void)due;
+    (void)now;
+    return tf_delayedcall_fire(call);
+#else
+    TimerOwnerObject *owner = pass->owner;
+    tf_state *state = owner->state;
+    double lateness = now - due;
+    if (isnan(lateness)) {
+        lateness = 0.0; /* due and now both infinite: on time */
+    }
+    tf_stats_fired(&owner->stats, lateness);
+    /* Take the state's reference to the outer call, give it one to ours. */
+    DelayedCallObject *outer = state->firing;
+    double outer_lateness = state->firing_lateness;
+    double outer_due = state->firing_due;
+    Py_INCREF(call);
+    state->firing = call;
+    state->firing_lateness = lateness;
+    state->firing_due = due;
+    int result;
+    if (!state->watch_slow) {
+        pass->last_end = 0.0;
+        if (pass->timing && pass->started == 0.0) {
+            pass->started = tf_monotonic(state);
+        }
+        result = tf_delayedcall_fire(call);
+    }
+    else {
+        result = tf_pass_fire_watched(pass, call, lateness);
+    }
+    if (state->firing == call) {
+        state->firing = outer;
+        state->firing_lateness = outer_lateness;
+        state->firing_due = outer_due;
+        Py_DECREF(call); /* not the last: the pass holds one */
+    }
+    else {
+        tf_pass_interleaved(state, outer);
+    }
+    return result;
+#endif
+}
 
 #endif /* TF_TIMEROWNER_H */

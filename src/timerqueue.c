@@ -255,12 +255,14 @@ report_failure(TimerQueueObject *self, DelayedCallObject *call)
 
 /* Run one due call that the pass took off the heap (our reference). */
 static int
-run_one(TimerQueueObject *self, DelayedCallObject *call)
+run_one(TimerQueueObject *self, tf_pass *pass, DelayedCallObject *call,
+        double now)
 {
-    /* Twisted's pass folds delayed_time in when the call surfaces. */
+    /* Twisted's pass folds delayed_time in when the call surfaces; then
+     * call.time <= now is what made it due. */
     call->time += call->delayed_time;
     call->delayed_time = 0.0;
-    int result = tf_delayedcall_fire(call);
+    int result = tf_pass_fire(pass, call, call->time, now);
     if (result < 0) {
         result = report_failure(self, call);
     }
@@ -289,11 +291,15 @@ timerqueue_runTimedCalls(PyObject *op, PyObject *Py_UNUSED(ignored))
     }
     DelayedCallObject *call;
     int found;
+    tf_pass pass;
+    tf_pass_begin(&pass, owner);
     while ((found = tf_owner_pop_due(owner, now, &call)) > 0) {
-        if (run_one(TimerQueue_CAST(op), call) < 0) {
-            return NULL;
+        if (run_one(TimerQueue_CAST(op), &pass, call, now) < 0) {
+            found = -1;
+            break;
         }
     }
+    tf_pass_end(&pass);
     if (found < 0) {
         return NULL;
     }

@@ -26,6 +26,18 @@ tf_take_exception(void)
 #endif
 }
 
+void
+tf_restore_exception(PyObject *exception)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    PyErr_SetRaisedException(exception);
+#else
+    PyObject *type = Py_NewRef((PyObject *)Py_TYPE(exception));
+    PyObject *traceback = PyException_GetTraceback(exception);
+    PyErr_Restore(type, exception, traceback);
+#endif
+}
+
 int
 tf_wall_clock(double *now)
 {

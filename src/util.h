@@ -12,6 +12,9 @@
  * attached; NULL if none (3.12 has this built in). */
 PyObject *tf_take_exception(void);
 
+/* Raise exception again (one that tf_take_exception took), stealing it. */
+void tf_restore_exception(PyObject *exception);
+
 /* time.time(), as the float CPython's time module makes of the same clock:
  * 0, or -1 with OSError. */
 int tf_wall_clock(double *now);

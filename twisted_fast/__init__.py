@@ -30,15 +30,33 @@ from __future__ import annotations
 
 from twisted_fast._compat import ACCELERATED, FALLBACK_REASON
 from twisted_fast._install import TwistedFastWarning, install, installed, uninstall
+from twisted_fast.health import (
+    StatsUnavailable,
+    TimerStats,
+    resetTimerStats,
+    timerStats,
+    unwatchSlowCalls,
+    unwatchStalls,
+    watchSlowCalls,
+    watchStalls,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ACCELERATED",
     "FALLBACK_REASON",
+    "StatsUnavailable",
+    "TimerStats",
     "TwistedFastWarning",
     "install",
     "installed",
+    "resetTimerStats",
+    "timerStats",
     "uninstall",
+    "unwatchSlowCalls",
+    "unwatchStalls",
+    "watchSlowCalls",
+    "watchStalls",
     "__version__",
 ]
