@@ -158,6 +158,6 @@ fuzz: build
 	$(PY) .ci/fuzz.py $(FUZZ_ARGS)
 
 clean:
-	rm -rf build dist $(ASAN_DIR) *.egg-info twisted_fast/*.so .pytest_cache .hypothesis $(VENV) \
+	rm -rf build dist $(ASAN_DIR) *.egg-info twisted_fast/*.so twisted_fast/_build_failed.txt .pytest_cache .hypothesis $(VENV) \
 		$(OLDEST_VENV) .venv-3.1? .venv-bench-*
 	find . -name __pycache__ -prune -exec rm -rf {} +

@@ -211,12 +211,7 @@ def cSkipReason(config: pytest.Config) -> str | None:
     if config.getoption("no_c_extensions"):
         return "C extension tests disabled by --no-c-extensions"
     if not _compat.ACCELERATED:
-        flag = os.environ.get("TWISTED_FAST_NO_EXTENSIONS", "")
-        if flag not in ("", "0"):
-            why = f"TWISTED_FAST_NO_EXTENSIONS={flag!r} is set"
-        else:
-            why = "twisted_fast._speedups is not built or failed to import"
-        return f"C extension not in use (fallback mode: {why})"
+        return f"C extension not in use (fallback mode: {_compat.FALLBACK_REASON})"
     return None
 
 

@@ -283,7 +283,8 @@ _SMOKE = textwrap.dedent(
     ours = {str(name) for name in files("twisted-fast")}
     assert "twisted/plugins/twisted_fast_reactor.py" in ours
     assert not {"twisted/__init__.py", "twisted/plugins/__init__.py"} & ours
-    assert {"twisted_fast/py.typed", "twisted_fast/_speedups.pyi"} <= ours
+    assert {"twisted_fast/py.typed", "twisted_fast/_speedups.pyi",
+            "twisted_fast/task.pyi"} <= ours
     from twisted.application.reactors import getReactorTypes, installReactor
     fast = [r for r in getReactorTypes() if r.shortName == "fast"]
     assert [r.moduleName for r in fast] == ["twisted_fast.reactor"], fast
@@ -503,7 +504,7 @@ def test_sdistContents(artifacts: Artifacts) -> None:
     ) | {
         "setup.py", "pyproject.toml", "MANIFEST.in", "Makefile", "README.md",
         "LICENSE", "PKG-INFO", "twisted/plugins/twisted_fast_reactor.py",
-        "twisted_fast/py.typed", "twisted_fast/_speedups.pyi",
+        "twisted_fast/py.typed", "twisted_fast/_speedups.pyi", "twisted_fast/task.pyi",
     }
     assert {"src/heap.h", "tests/conftest.py", "requirements/test.txt"} <= expected
     assert sorted(expected - names) == []
@@ -526,6 +527,7 @@ def test_wheelContents(artifacts: Artifacts) -> None:
         "twisted/plugins/twisted_fast_reactor.py",
         "twisted_fast/py.typed",
         "twisted_fast/_speedups.pyi",
+        "twisted_fast/task.pyi",
         f"{info}/licenses/LICENSE",
     }
     assert sorted(expected - names) == []

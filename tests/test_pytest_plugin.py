@@ -310,8 +310,8 @@ def _assertConftestGotFast(result: subprocess.CompletedProcess[str], passed: int
         assert not running.startswith("twisted_fast."), output
         assert _seen(result.stdout, "FIXTURE_CLOCK") == "twisted.internet.task"
         assert (
-            f"twisted-fast 0.1.0: fallback (Twisted's own classes); reactor {running}"
-            " (not fast)\n"
+            f"twisted-fast 0.1.0: fallback (Twisted's own classes):"
+            f" {_compat.FALLBACK_REASON}; reactor {running} (not fast)\n"
         ) in header, output
 
 

@@ -118,7 +118,13 @@ def _install(config: pytest.Config) -> None:
     """
     import twisted_fast
 
-    twisted_fast.install()
+    # In fallback mode install() warns with the reason, which the header
+    # gives too; under filterwarnings=error that warning, raised in a
+    # configure hook, would stop the run with an internal error.
+    with warnings.catch_warnings():
+        if not twisted_fast.ACCELERATED:
+            warnings.simplefilter("ignore", twisted_fast.TwistedFastWarning)
+        twisted_fast.install()
     config.stash[_INSTALLED] = True
 
 

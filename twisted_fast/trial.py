@@ -226,9 +226,9 @@ def fallbackReason() -> str:
     """
     @return: why the C extension is not in use, as far as can be told.
     """
-    if os.environ.get("TWISTED_FAST_NO_EXTENSIONS", "") not in ("", "0"):
-        return "TWISTED_FAST_NO_EXTENSIONS is set"
-    return "C extension twisted_fast._speedups not built or not importable"
+    from twisted_fast import FALLBACK_REASON
+
+    return FALLBACK_REASON or "the C extension is in use"
 
 
 def _importedTestModules() -> list[str]:
