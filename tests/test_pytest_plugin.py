@@ -504,3 +504,72 @@ def test_besidePytestTwistedRegisteredByConftest(tmp_path: Path) -> None:
     running = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
     assert _seen(result.stdout, "REACTOR") == running
     assert f"reactor {running} (not fast)" in _header(result), output
+
+
+TIMER_TESTS = """
+import time
+
+from twisted.internet import reactor
+from twisted.internet.task import Clock
+
+
+def _runOne(delay, sleep):
+    ran = []
+    reactor.callLater(delay, ran.append, 1)
+    time.sleep(sleep)
+    reactor.iterate(0)
+    assert ran == [1]
+
+
+def test_late():
+    _runOne(0, 0.2)
+
+
+def test_onTime():
+    _runOne(0, 0)
+
+
+def test_fakeClockOnly():
+    clock = Clock()
+    clock.callLater(1, lambda: None)
+    clock.advance(500)  # 499 s late in the clock's own time: not the reactor's
+
+
+def test_noTimers():
+    pass
+"""
+
+
+def test_timersTable(tmp_path: Path) -> None:
+    """
+    C{--twisted-fast-timers} ends the run with the tests whose timed calls
+    on the real reactor ran latest and longest: the test that let a call
+    wait 0.2 s comes first with a lateness of at least 200 ms; a test whose
+    only timed call was on a C{Clock} (fake time) and a test without timed
+    calls are not listed.
+    """
+    result = _runPytest(tmp_path, "--twisted-fast", "--twisted-fast-timers", tests=TIMER_TESTS)
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "4 passed" in result.stdout, output
+    if not _compat.ACCELERATED:
+        assert "no test ran a timed call on a fast global reactor" in output, output
+        assert _compat.FALLBACK_REASON in output, output
+        return
+    table = result.stdout.split("twisted-fast timers")[1]
+    latest = table.split("latest (largest lateness):")[1].split("longest")[0]
+    rows = [line.split() for line in latest.splitlines()[2:] if line.strip()]
+    assert [row[-1] for row in rows] == [
+        "test_user.py::test_late", "test_user.py::test_onTime"
+    ], output
+    assert float(rows[0][0]) >= 200.0, output
+    assert "test_fakeClockOnly" not in table and "test_noTimers" not in table, output
+
+
+def test_timersTableOff(tmp_path: Path) -> None:
+    """
+    Without C{--twisted-fast-timers} there is no table.
+    """
+    result = _runPytest(tmp_path, "--twisted-fast", tests=TIMER_TESTS)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "twisted-fast timers" not in result.stdout

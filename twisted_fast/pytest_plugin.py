@@ -67,6 +67,14 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         default=False,
         help="like --twisted-fast",
     )
+    group.addoption(
+        "--twisted-fast-timers",
+        action="store_true",
+        default=False,
+        help="at the end of the run, list the tests whose timed calls on the "
+        "real (fast) reactor ran latest or longest (a Clock's fake time is "
+        "left out)",
+    )
 
 
 def _enabled(config: pytest.Config, options: argparse.Namespace | None = None) -> bool:
@@ -244,3 +252,85 @@ def pytest_report_header(config: pytest.Config) -> str | None:
             + ", ".join(kept)
         )
     return line
+
+
+# --- --twisted-fast-timers ---------------------------------------------------
+
+#: How many tests each table of --twisted-fast-timers lists.
+TIMERS_SHOWN = 10
+
+_TIMERS = pytest.StashKey[list[tuple[str, Any]]]()
+
+
+def _globalTimerStats() -> Any:
+    """
+    @return: the global reactor's L{twisted_fast.TimerStats}, or C{None}
+        when there are none (no reactor installed yet, not a fast one,
+        fallback mode).
+    """
+    if "twisted.internet.reactor" not in sys.modules:
+        return None
+    import twisted_fast
+
+    try:
+        return twisted_fast.timerStats()
+    except twisted_fast.StatsUnavailable:
+        return None
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+    """
+    With C{--twisted-fast-timers}, give each test (set-up, call and
+    tear-down) a window of the global reactor's timer statistics of its own.
+    """
+    config = item.config
+    if not config.getoption("--twisted-fast-timers"):
+        return (yield)
+    if _globalTimerStats() is not None:
+        import twisted_fast
+
+        twisted_fast.resetTimerStats()
+    try:
+        return (yield)
+    finally:
+        stats = _globalTimerStats()
+        if stats is not None and stats.fired:
+            config.stash.setdefault(_TIMERS, []).append((item.nodeid, stats))
+
+
+def _milliseconds(seconds: float) -> str:
+    return f"{seconds * 1e3:10.2f}"
+
+
+def pytest_terminal_summary(
+    terminalreporter: Any, exitstatus: int, config: pytest.Config
+) -> None:
+    """
+    With C{--twisted-fast-timers}, the tests whose real-reactor timed calls
+    ran latest (largest lateness) and longest (time inside timed calls).
+    """
+    if not config.getoption("--twisted-fast-timers"):
+        return
+    write = terminalreporter.write_line
+    terminalreporter.section("twisted-fast timers")
+    seen = config.stash.get(_TIMERS, [])
+    if not seen:
+        import twisted_fast
+
+        why = twisted_fast.FALLBACK_REASON or "the global reactor is not a fast reactor"
+        ran = "no test ran a timed call on a fast global reactor"
+        write(f"{ran} ({why})." if not twisted_fast.ACCELERATED else f"{ran}.")
+        return
+    for title, key in (
+        ("latest (largest lateness)", lambda entry: entry[1].maxLateness),
+        ("longest (time inside timed calls)", lambda entry: entry[1].busy),
+    ):
+        write(f"{title}:")
+        write(f"{'max late ms':>11} {'p99 late ms':>11} {'busy ms':>10} {'calls':>7}  test")
+        for nodeid, stats in sorted(seen, key=key, reverse=True)[:TIMERS_SHOWN]:
+            write(
+                f"{_milliseconds(stats.maxLateness):>11} "
+                f"{_milliseconds(stats.percentile(99)):>11} "
+                f"{_milliseconds(stats.busy)} {stats.fired:7d}  {nodeid}"
+            )
