@@ -426,3 +426,69 @@ def test_benchRequirements() -> None:
     assert {"twisted", "setuptools", "matplotlib", "uvloop"} <= set(bench)
     tools = {"pytest", "hypothesis", "mypy", "twine", "cryptography", "cibuildwheel"}
     assert not tools & set(bench)
+
+
+# --- the lateness plot ----------------------------------------------------------------
+
+
+def _latenessResult() -> WorkloadResult:
+    """
+    @return: a C{loopingcall-reactor-2000} result whose sides report the
+        lateness quantiles as its runner's C{info()} does: Twisted's ticks
+        10 ms late, twisted-fast's 1 ms.
+    """
+    from twisted_fast.bench.loopingcall import QUANTILES, latenessQuantileName
+
+    (workload,) = [w for w in allWorkloads() if w.name == "loopingcall-reactor-2000"]
+    result = _result(workload, {1000: {"twisted": 5e-6, "fast": 5e-7}})
+    for side, late in (("twisted", 0.01), ("fast", 0.001)):
+        info = {"lateness_median_s": late}
+        info.update({latenessQuantileName(q): late * (1 + q / QUANTILES) for q in range(101)})
+        result.params[0].info[side] = info
+    return result
+
+
+def test_latenessQuantiles() -> None:
+    """
+    The lateness quantiles come from C{loopingcall-reactor-2000}'s info, by
+    side, in order; without that workload there are none; the table's info
+    text leaves them out (they are for the plot).
+    """
+    result = _latenessResult()
+    quantiles = _report.latenessQuantiles([result])
+    assert sorted(quantiles) == ["fast", "twisted"]
+    assert quantiles["twisted"][0] == pytest.approx(0.01)
+    assert quantiles["fast"][-1] == pytest.approx(0.002)
+    assert quantiles["fast"] == sorted(quantiles["fast"])
+    assert _report.latenessQuantiles(_plotted()) == {}
+    text = _report.infoText(result.params[0].info["fast"])
+    assert text == "lateness median 1 ms", text
+
+
+def test_latenessPlot(tmp_path: Path) -> None:
+    """
+    The lateness plot: one cumulative curve per side, named plainly with its
+    p99, on a log axis of milliseconds that says lower is better; nothing is
+    written when the workload did not run.
+    """
+    if importlib.util.find_spec("matplotlib") is None:
+        pytest.skip("matplotlib is not installed (requirements/bench.txt pins it)")
+    import matplotlib.pyplot as plt
+
+    fig = _report.latenessFigure(_report.latenessQuantiles([_latenessResult()]), ENV)
+    try:
+        (axes,) = fig.axes
+        assert axes.get_xscale() == "log"
+        assert "lower is better" in axes.get_xlabel()
+        labels = [line.get_label() for line in axes.get_lines()]
+        assert labels == [
+            "Twisted: LoopingCall on EPollReactor (p99 19.90 ms)",
+            "twisted-fast: LoopingCall on the fast reactor (p99 1.99 ms)",
+        ]
+    finally:
+        plt.close(fig)
+    path = tmp_path / "late.png"
+    assert _report.plotLateness(str(path), [_latenessResult()], ENV)
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not _report.plotLateness(str(tmp_path / "none.png"), _plotted(), ENV)
+    assert not (tmp_path / "none.png").exists()

@@ -135,6 +135,8 @@ def infoText(info: dict[str, float]) -> str:
     """
     parts = []
     for name, value in info.items():
+        if name.startswith("lateness_q"):  # the distribution: for the plot
+            continue
         if name.endswith("_s"):
             text = formatValue(value, "s")
             name = name[:-2]
@@ -529,6 +531,76 @@ def plot(path: str, results: list[WorkloadResult], env: dict[str, Any]) -> None:
     fig = figure(results, env)
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def latenessQuantiles(results: list[WorkloadResult]) -> dict[str, list[float]]:
+    """
+    @return: by side (C{"twisted"}, C{"fast"}), the quantiles of the tick
+        lateness that C{loopingcall-reactor-2000} measured, in seconds;
+        empty when it did not run.
+    """
+    from twisted_fast.bench.loopingcall import QUANTILES, latenessQuantileName
+
+    for result in results:
+        if result.workload.name != "loopingcall-reactor-2000" or not result.params:
+            continue
+        info = result.params[0].info
+        return {
+            side: [info[side][latenessQuantileName(q)] for q in range(QUANTILES + 1)]
+            for side in ("twisted", "fast")
+            if side in info and latenessQuantileName(0) in info[side]
+        }
+    return {}
+
+
+def latenessFigure(quantiles: dict[str, list[float]], env: dict[str, Any]) -> Any:
+    """
+    The distribution of timer lateness under the same load on Twisted's
+    reactor and on the fast one: 2000 C{LoopingCall}s at 1 ms, each tick's
+    lateness after its slot, as a cumulative distribution.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5))
+    names = {"twisted": "Twisted: LoopingCall on EPollReactor",
+             "fast": "twisted-fast: LoopingCall on the fast reactor"}
+    for side, values in quantiles.items():
+        fractions = [q / (len(values) - 1) for q in range(len(values))]
+        shown = [max(v, 1e-7) * 1e3 for v in values]  # ms; 0 drawn at 0.1 us
+        p99 = values[int(0.99 * (len(values) - 1))] * 1e3
+        ax.step(shown, fractions, where="post", label=f"{names[side]} (p99 {p99:.2f} ms)")
+    ax.set_xscale("log")
+    ax.set_xlabel("tick lateness after its slot, ms (log; lower is better)")
+    ax.set_ylabel("fraction of ticks at most this late")
+    ax.set_ylim(0, 1.01)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(loc="lower right")
+    ax.set_title(
+        "Timer lateness under the same load: 2000 LoopingCalls at 1 ms\n"
+        f"Python {env.get('python', '?')}, Twisted {env.get('twisted', '?')}"
+    )
+    fig.tight_layout()
+    return fig
+
+
+def plotLateness(path: str, results: list[WorkloadResult], env: dict[str, Any]) -> bool:
+    """
+    Write L{latenessFigure} to C{path} as a PNG.
+
+    @return: C{False} (nothing written) when the workload did not run.
+    """
+    quantiles = latenessQuantiles(results)
+    if len(quantiles) < 2:
+        return False
+    import matplotlib.pyplot as plt
+
+    fig = latenessFigure(quantiles, env)
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True
 
 
 def printTable(

@@ -161,6 +161,10 @@ MANY = 2000
 #: Their interval, in seconds.
 INTERVAL = 0.001
 
+#: How many quantiles of the tick lateness setupMany's info() reports (as
+#: C{lateness_q000_s} ... C{lateness_q100_s}), for the lateness plot.
+QUANTILES = 100
+
 
 def _percentile(ordered: list[float], fraction: float) -> float:
     """
@@ -168,6 +172,14 @@ def _percentile(ordered: list[float], fraction: float) -> float:
     @return: the value at C{fraction} of the way (nearest rank).
     """
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
+
+
+def latenessQuantileName(q: int) -> str:
+    """
+    @return: the name under which setupMany's C{info()} gives the C{q}-th of
+        L{QUANTILES} quantiles of the tick lateness, pooled over the rounds.
+    """
+    return f"lateness_q{q:03d}_s"
 
 
 def lateness(starttime: float, interval: float, times: list[float]) -> list[float]:
@@ -215,6 +227,7 @@ def setupMany(implementation: Implementation, milliseconds: int) -> Runner:
     LoopingCall = loopingCallClass(implementation)
     duration = milliseconds / 1000
     rounds: list[dict[str, float]] = []
+    pooled: list[float] = []
 
     def run(ops: int) -> float:
         seconds = reactor.seconds
@@ -248,6 +261,7 @@ def setupMany(implementation: Implementation, milliseconds: int) -> Runner:
             for lc, times in calls
             for x in lateness(lc.starttime, INTERVAL, times)
         )
+        pooled.extend(late)
         rounds.append(
             {
                 "lateness_median_s": _percentile(late, 0.5),
@@ -259,9 +273,13 @@ def setupMany(implementation: Implementation, milliseconds: int) -> Runner:
         return cpu / ticks
 
     def info() -> dict[str, float]:
-        return {
+        summary = {
             name: statistics.median(r[name] for r in rounds) for name in rounds[0]
         }
+        ordered = sorted(pooled)
+        for q in range(QUANTILES + 1):
+            summary[latenessQuantileName(q)] = _percentile(ordered, q / QUANTILES)
+        return summary
 
     run.info = info  # type: ignore[attr-defined]
     return _withRunnerClose(run, lambda: closeReactor(reactor))
