@@ -88,10 +88,11 @@ build: $(VENV)/.installed
 	TWISTED_FAST_WERROR=1 $(PY) setup.py -q build_ext --inplace --force
 
 # Two runs at a time (the machine has two cores), each run's output printed
-# whole when it ends.  The 3.11 build comes first: three runs share it.
+# whole when it ends; the two longest first.  The 3.11 build comes first:
+# three runs share it.
 test: build
 	$(MAKE) -j2 --output-sync=recurse BUILT=1 \
-		test-main test-fallback test-oldest test-versions
+		test-main test-debian-testing test-fallback test-oldest test-3.12 test-3.13
 
 # Run alone, a run builds first; under `make test` (BUILT=1) the build is
 # done, and must not be redone under a run that has it loaded.
@@ -112,6 +113,40 @@ test-fallback: $(NEEDS_BUILD)
 test-oldest: $(NEEDS_BUILD) $(OLDEST_VENV)/.installed
 	@echo "== CPython 3.11, the oldest supported Twisted (requirements/test-oldest.txt)"
 	$(OLDEST_VENV)/bin/python -m pytest -q -p no:cacheprovider
+
+test-versions: test-3.12 test-3.13 test-debian-testing
+
+# The suite on PYTHON, in VENV, with the pinned test requirements and the
+# -Werror build; FALLBACK=1 runs it in fallback mode as well.  An interpreter
+# that is missing fails the run: a version is never skipped in silence.
+test-version:
+	@command -v "$(PYTHON)" >/dev/null || { \
+		echo "make: $(PYTHON) not found: this CPython is not on the machine" >&2; exit 1; }
+	@echo "== $$($(PYTHON) -VV | head -n1), C extension: the suite (-m '$(OTHER_VERSION_MARKS)')"
+	$(MAKE) --no-print-directory build PYTHON=$(PYTHON) VENV=$(VENV)
+	$(VENV)/bin/python -m pytest -q -p no:cacheprovider -m "$(OTHER_VERSION_MARKS)"
+ifeq ($(FALLBACK),1)
+	@echo "== $$($(PYTHON) -VV | head -n1), fallback mode"
+	TWISTED_FAST_NO_EXTENSIONS=1 $(VENV)/bin/python -m pytest -q -p no:cacheprovider \
+		-m "not upstream and not release"
+endif
+
+test-3.12 test-3.13:
+	$(MAKE) --no-print-directory test-version PYTHON=$(PYTHON_$(@:test-%=%)) \
+		VENV=.venv-$(@:test-%=%)
+
+# 3.14 and 3.15 share one entry into the testing root, one after the other.
+test-debian-testing:
+	$(TESTING_ROOT) run $(MAKE) --no-print-directory test-3.14-here test-3.15-here
+
+test-3.14 test-3.15:
+	$(TESTING_ROOT) run $(MAKE) --no-print-directory $@-here
+
+# Inside the testing root (.ci/testing-root run).
+test-3.14-here:
+	$(MAKE) --no-print-directory test-version PYTHON=python3.14 VENV=.venv-3.14
+test-3.15-here:
+	$(MAKE) --no-print-directory test-version PYTHON=python3.15 VENV=.venv-3.15 FALLBACK=1
 
 bench: $(BENCH_BUILT)
 	$(BENCH_PY) -m twisted_fast.bench $(BENCH_ARGS)
