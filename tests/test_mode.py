@@ -22,6 +22,7 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import textwrap
 from pathlib import Path
 
@@ -38,7 +39,7 @@ ROOT = Path(twisted_fast.__file__).resolve().parent.parent
 
 #: Whether this checkout's extension can be imported (not only whether this
 #: run uses it: the fallback run of the suite sets TWISTED_FAST_NO_EXTENSIONS).
-BUILT = bool(list((ROOT / "twisted_fast").glob("_speedups*.so")))
+BUILT = (ROOT / "twisted_fast" / ("_speedups" + sysconfig.get_config_var("EXT_SUFFIX"))).exists()
 
 needsExtension = pytest.mark.skipif(
     not BUILT, reason="the C extension is not built here"
