@@ -151,6 +151,18 @@ class TestTimerStats:
         with pytest.raises(dataclasses.FrozenInstanceError):
             stats.fired = 3  # type: ignore[misc]
 
+    def test_reprShowsFilledBucketsOnly(self) -> None:
+        """
+        The repr names every counter and lists only the buckets that hold
+        calls, by upper bound: a log line, not 110 pairs.
+        """
+        stats = statsFromLatenesses([0.001, 0.5, 0.5])
+        text = repr(stats)
+        assert text.startswith("TimerStats(scheduled=3, fired=3, cancelled=0, reset=0,")
+        assert "maxLateness=0.5" in text and "totalLateness=1.001" in text
+        assert "buckets={0.00122: 1, 0.5: 2}" in text
+        assert "inf" not in text
+
     def test_percentileExamples(self) -> None:
         """
         The largest and the smallest come back exactly when they are alone

@@ -58,7 +58,7 @@ class StatsUnavailable(RuntimeError):
     """
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class TimerStats:
     """
     A snapshot of the timer statistics of one fast reactor or C C{Clock},
@@ -108,6 +108,24 @@ class TimerStats:
     workUnits: int = 0
     slowCalls: int = 0
     totalLateness: float = 0.0
+
+    def __repr__(self) -> str:
+        """
+        The counters, and the histogram as its non-empty buckets only: the
+        full tuple has 110 entries, which no one reads in a log line.
+        """
+        filled = ", ".join(
+            f"{upper:.3g}: {count}" for upper, count in self.buckets if count
+        )
+        counters = ", ".join(
+            f"{name}={getattr(self, name)!r}"
+            for name in (
+                "scheduled", "fired", "cancelled", "reset", "maxLateness", "busy",
+                "loopingCallTicks", "skippedIntervals", "workUnits", "slowCalls",
+                "totalLateness",
+            )
+        )
+        return f"TimerStats({counters}, buckets={{{filled}}} (non-empty, by upper bound))"
 
     def percentile(self, q: float) -> float:
         """
