@@ -48,6 +48,11 @@ PyObject *tf_owner_call_later(TimerOwnerObject *owner, PyObject *const *args,
                               Py_ssize_t nargs, PyObject *kwnames,
                               tf_call_later_check check, int in_new);
 
+/* __sizeof__ of a Clock or TimerQueue (owner first in its struct): the
+ * object and its statistics' histogram, once allocated (stats.h). */
+PyObject *tf_owner_sizeof(PyObject *self, PyObject *unused);
+extern const char tf_owner_sizeof_doc[];
+
 /* Leave the registry and drop every pending call; for dealloc. */
 void tf_owner_fini(TimerOwnerObject *owner);
 

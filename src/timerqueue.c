@@ -405,6 +405,7 @@ static PyMethodDef timerqueue_methods[] = {
      METH_FASTCALL | METH_KEYWORDS, timerqueue_callLater_doc},
     {"getDelayedCalls", timerqueue_getDelayedCalls, METH_NOARGS,
      timerqueue_getDelayedCalls_doc},
+    {"__sizeof__", tf_owner_sizeof, METH_NOARGS, tf_owner_sizeof_doc},
     {"timeout", timerqueue_timeout, METH_NOARGS, timerqueue_timeout_doc},
     {"runTimedCalls", timerqueue_runTimedCalls, METH_NOARGS,
      timerqueue_runTimedCalls_doc},
