@@ -102,14 +102,7 @@ tf_owner_call_later(TimerOwnerObject *owner, PyObject *const *args,
                                         callable, call_args, kw, in_new,
                                         source);
         if (call != NULL) {
-            TF_STATS_ADD(&owner->stats, scheduled, 1);
-#ifndef TF_NO_STATS
-            if (owner->stats.buckets == NULL) {
-                /* The owner's first call: its histogram (stats.h; on
-                 * failure tf_stats_fired tries again). */
-                (void)tf_stats_alloc(&owner->stats);
-            }
-#endif
+            tf_owner_scheduled(owner);
         }
     }
     Py_XDECREF(source);
