@@ -486,16 +486,18 @@ static PyType_Slot timerqueue_slots[] = {
  * the check below fails once the dict changes or dies).
  * - 3.11: the dict's version tag (PEP 509), which CPython renews on every
  *   change of any dict and gives every new dict a fresh one.
- * - 3.12: a dict watcher (PEP 509's successor, PyDict_AddWatcher) bumps a
+ * - 3.12 and later: a dict watcher (PyDict_AddWatcher) bumps a
  *   process-wide epoch whenever a watched dict changes its "_timers" (any
- *   key that is not an exact str counts too), is cleared, or dies.  When
- *   no watcher is free, nothing is cached.
- * - 3.13 and later: no cache.  Attribute stores into objects whose values
- *   live inline (the default for instances there) can write the values
- *   without notifying the watchers of their materialised dict, so a patched
- *   reactor._timers could go unseen; the dict lookup stays.
+ *   key that is not an exact str counts too), is cleared, cloned or dies.
+ *   CPython notifies the watchers of an instance's materialised dict on
+ *   every store, the specialised ones included (they leave objects that
+ *   have one to the generic path); tests/test_reactor.py replaces _timers
+ *   in a hot loop to keep that checked.  Except on 3.13.0 (and 3.14.0a1),
+ *   whose stores into inline values skipped the watchers (CPython
+ *   gh-125608, fixed in 3.13.1): there, as when no watcher is free, nothing
+ *   is cached.  The version checked is the running one (Py_Version).
  */
-#if PY_VERSION_HEX >= 0x030C0000 && PY_VERSION_HEX < 0x030D0000
+#if PY_VERSION_HEX >= 0x030C0000
 #define TF_TIMERS_WATCHER 1
 /* Process-wide on purpose: the watcher callback gets no module state, and
  * the module supports one interpreter (Py_mod_multiple_interpreters).  A
@@ -522,6 +524,11 @@ timers_dict_changed(PyDict_WatchEvent event, PyObject *Py_UNUSED(dict),
 static int
 watch_timers_dict(PyObject *dict)
 {
+    if (timers_watcher == -1 &&
+        ((Py_Version >= 0x030D0000 && Py_Version < 0x030D0100) ||
+         (Py_Version >= 0x030E0000 && Py_Version < 0x030E00A2))) {
+        timers_watcher = -2; /* gh-125608: the watchers would miss stores */
+    }
     if (timers_watcher == -1) {
         timers_watcher = PyDict_AddWatcher(timers_dict_changed);
         if (timers_watcher < 0) {

@@ -1143,8 +1143,7 @@ class TestReplacedSeconds:
     ) -> None:
         """
         The C methods remember where they found C{_timers} only while the
-        instance dict is unchanged (src/timerqueue.c, on CPython 3.11 and
-        3.12): after calls, C{_timers} replaced by an attribute store, by a
+        instance dict is unchanged (src/timerqueue.c): after calls, C{_timers} replaced by an attribute store, by a
         store into the dict, by another dict, or removed, is seen at once,
         while other attributes come and go.
         """
@@ -1191,15 +1190,50 @@ class TestReplacedSeconds:
         reactor.callLater(1, noop)
         assert len(first.getDelayedCalls()) == 7
 
+    def test_timersReplacedInAHotLoop(
+        self, cReactorImpl: ReactorImplementation, flavour: str, buildReactor: Build
+    ) -> None:
+        """
+        C{_timers} replaced again and again by code that CPython specialises
+        (an attribute store in a hot loop, C{setattr}, a store into the
+        dict, a deletion), with other attributes stored in between: every
+        C{callLater} lands in the queue the reactor holds at that moment.
+        """
+        reactorClass = cReactorImpl.classes[flavour]
+        reactor = buildReactor(reactorClass)
+        queues = [reactor._timers, buildReactor(reactorClass)._timers]
+
+        def store(index: int, queue: Any) -> None:
+            reactor.unrelated = index
+            if index % 4 == 0:
+                reactor._timers = queue
+            elif index % 4 == 1:
+                setattr(reactor, "_timers", queue)
+            elif index % 4 == 2:
+                vars(reactor)["_timers"] = queue
+            else:
+                del reactor._timers
+                reactor._timers = queue
+
+        misrouted = 0
+        for index in range(400):
+            queue = queues[index % 3 % 2]
+            store(index, queue)
+            before = len(queue.getDelayedCalls())
+            reactor.callLater(1, noop)
+            reactor.callLater(2, noop).cancel()
+            misrouted += len(queue.getDelayedCalls()) != before + 1
+        assert misrouted == 0
+
     def test_timersCacheWithoutFreeWatcher(self, tmp_path: Any) -> None:
         """
-        On CPython 3.12, where a dict watcher keeps the cache of
+        On CPython 3.12 and later, where a dict watcher keeps the cache of
         C{_timers} right, a process whose eight dict watchers are all taken
         runs without the cache, and a replaced C{_timers} is still seen.
         """
         testcapi = pytest.importorskip("_testcapi")
-        if sys.version_info[:2] != (3, 12) or not hasattr(testcapi, "add_dict_watcher"):
-            pytest.skip("the dict watcher cache is for CPython 3.12 only")
+        if sys.version_info < (3, 12) or not hasattr(testcapi, "add_dict_watcher"):
+            pytest.skip("the dict watcher cache is for CPython 3.12 and later")
         script = textwrap.dedent(
             """
             import _testcapi
