@@ -1225,7 +1225,7 @@ class TestReplacedSeconds:
             misrouted += len(queue.getDelayedCalls()) != before + 1
         assert misrouted == 0
 
-    def test_timersCacheWithoutFreeWatcher(self, tmp_path: Any) -> None:
+    def test_timersCacheWithoutFreeWatcher(self, cReactorImpl: ReactorImplementation) -> None:
         """
         On CPython 3.12 and later, where a dict watcher keeps the cache of
         C{_timers} right, a process whose eight dict watchers are all taken
