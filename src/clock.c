@@ -586,6 +586,7 @@ static PyMethodDef clock_methods[] = {
      METH_FASTCALL | METH_KEYWORDS, clock_pump_doc},
     {"getDelayedCalls", clock_getDelayedCalls, METH_NOARGS,
      clock_getDelayedCalls_doc},
+    {"__sizeof__", tf_owner_sizeof, METH_NOARGS, tf_owner_sizeof_doc},
     {NULL},
 };
 

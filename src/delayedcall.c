@@ -247,7 +247,7 @@ class_debug_flag(tf_state *state, PyTypeObject *type)
 
 /* Twisted reads self.debug: the instance's, else the class attribute. */
 static int
-is_debug(tf_state *state, DelayedCallObject *self)
+is_debug_lookup(tf_state *state, DelayedCallObject *self)
 {
     PyObject *flag;
     PyTypeObject *type = Py_TYPE(self);
@@ -266,6 +266,20 @@ is_debug(tf_state *state, DelayedCallObject *self)
     int result = PyObject_IsTrue(flag);
     Py_DECREF(flag);
     return result;
+}
+
+/* is_debug_lookup, with the common answer inline: every callLater and
+ * cancel asks (no instance dict, our own type, unchanged since asked). */
+static inline int
+is_debug(tf_state *state, DelayedCallObject *self)
+{
+    PyTypeObject *type = Py_TYPE(self);
+    if (self->dict == NULL && type == state->DelayedCallType &&
+        state->debug_version != 0 &&
+        tf_type_version(type) == state->debug_version) {
+        return state->debug_flag;
+    }
+    return is_debug_lookup(state, self);
 }
 
 /*
@@ -528,8 +542,10 @@ delayedcall_dealloc(PyObject *op)
     TF_LIVE_COUNT(tf_get_state_by_base(type, delayedcall_dealloc),
                   live_delayedcalls, -1);
     (void)delayedcall_clear(op);
-    PyMem_Free(self->extra);
-    self->extra = NULL;
+    if (self->extra != NULL) {
+        PyMem_Free(self->extra);
+        self->extra = NULL;
+    }
     tf_state *state = NULL;
     if (self->owner != NULL) {
         state = TimerOwner_CAST(self->owner)->state;

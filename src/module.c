@@ -160,6 +160,11 @@ PyDoc_STRVAR(set_monotonic_doc,
 "For tests: measure slow calls and busy time with clock() instead of the\n"
 "monotonic clock (None: the real one again).");
 
+PyDoc_STRVAR(set_stats_bucket_doc,
+"_set_stats_bucket($module, owner, index, count, /)\n--\n\n"
+"For tests: set one lateness bucket of a C Clock or TimerQueue to count\n"
+"(up to 2**64 - 1), allocating its histogram as a first callLater does.");
+
 static PyMethodDef module_methods[] = {
     {"_timer_stats", tf_stats_get, METH_O, timer_stats_doc},
     {"_reset_timer_stats", tf_stats_reset, METH_O, reset_timer_stats_doc},
@@ -169,6 +174,8 @@ static PyMethodDef module_methods[] = {
     {"_count_skipped", (PyCFunction)(void (*)(void))tf_stats_count_skipped,
      METH_FASTCALL, count_skipped_doc},
     {"_set_monotonic", tf_stats_set_monotonic, METH_O, set_monotonic_doc},
+    {"_set_stats_bucket", (PyCFunction)(void (*)(void))tf_stats_set_bucket,
+     METH_FASTCALL, set_stats_bucket_doc},
     {"_register_task_class", tf_register_task_class, METH_O,
      register_task_class_doc},
     {"_register_loopingcall_class", tf_register_loopingcall_class, METH_O,
@@ -452,7 +459,7 @@ module_exec(PyObject *module)
     }
 #endif
     if (PyModule_AddIntConstant(module, "STATS_BYTES",
-                                (long)sizeof(tf_timer_stats)) < 0) {
+                                (long)TF_STATS_BYTES) < 0) {
         return -1;
     }
 #ifdef TF_DEBUG

@@ -74,6 +74,43 @@ tf_stats_bound(size_t i)
     return ldexp(1.0 + quarter / TF_STATS_PER_OCTAVE, exponent);
 }
 
+/* --- the histogram's memory (stats.h) ------------------------------------ */
+
+int
+tf_stats_alloc(tf_timer_stats *stats)
+{
+    if (stats->buckets == NULL) {
+        stats->buckets = PyMem_Calloc(TF_STATS_BUCKETS, sizeof(uint32_t));
+        if (stats->buckets == NULL) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+void
+tf_stats_carry(tf_timer_stats *stats, size_t i)
+{
+    if (stats->buckets_high == NULL) {
+        stats->buckets_high = PyMem_Calloc(TF_STATS_BUCKETS, sizeof(uint32_t));
+    }
+    if (stats->buckets_high == NULL || stats->buckets_high[i] == UINT32_MAX) {
+        /* No room for the carry (or 2**64 calls): saturate, never wrap. */
+        stats->buckets[i] = UINT32_MAX;
+        return;
+    }
+    stats->buckets_high[i]++;
+}
+
+void
+tf_stats_free(tf_timer_stats *stats)
+{
+    PyMem_Free(stats->buckets);
+    PyMem_Free(stats->buckets_high);
+    stats->buckets = NULL;
+    stats->buckets_high = NULL;
+}
+
 /* --- slow calls ----------------------------------------------------------- */
 
 /*
@@ -310,14 +347,19 @@ tf_stats_get(PyObject *module, PyObject *value)
     return no_stats();
 #else
     /* A copy first: building the result allocates, which may collect
-     * garbage, and finalizers may schedule or cancel calls meanwhile. */
+     * garbage, and finalizers may schedule or cancel calls (or reset the
+     * statistics) meanwhile. */
     tf_timer_stats copy = owner->stats;
+    uint64_t counts[TF_STATS_BUCKETS];
+    for (size_t i = 0; i < TF_STATS_BUCKETS; i++) {
+        counts[i] = copy.buckets ? tf_stats_bucket_count(&copy, i) : 0;
+    }
     PyObject *buckets = PyTuple_New(TF_STATS_BUCKETS);
     if (buckets == NULL) {
         return NULL;
     }
     for (size_t i = 0; i < TF_STATS_BUCKETS; i++) {
-        PyObject *count = PyLong_FromUnsignedLongLong(copy.buckets[i]);
+        PyObject *count = PyLong_FromUnsignedLongLong(counts[i]);
         if (count == NULL) {
             Py_DECREF(buckets);
             return NULL;
@@ -347,7 +389,65 @@ tf_stats_reset(PyObject *module, PyObject *value)
 #ifdef TF_NO_STATS
     return no_stats();
 #else
-    memset(&owner->stats, 0, sizeof(owner->stats));
+    /* The histogram stays allocated (the owner has scheduled calls); the
+     * high words go: every count is 0 again. */
+    tf_timer_stats *stats = &owner->stats;
+    uint32_t *buckets = stats->buckets;
+    PyMem_Free(stats->buckets_high);
+    memset(stats, 0, sizeof(*stats));
+    if (buckets != NULL) {
+        memset(buckets, 0, TF_STATS_BUCKETS * sizeof(uint32_t));
+        stats->buckets = buckets;
+    }
+    Py_RETURN_NONE;
+#endif
+}
+
+/* For tests: set bucket index of owner's histogram to count (a 64-bit
+ * count: the carry into the high words is reachable without 2**32
+ * calls).  Allocates the histogram like a first callLater. */
+PyObject *
+tf_stats_set_bucket(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
+{
+    if (nargs != 3) {
+        PyErr_SetString(PyExc_TypeError, "_set_stats_bucket() takes an owner, "
+                        "a bucket index and a count");
+        return NULL;
+    }
+    TimerOwnerObject *owner = stats_owner(module, args[0], "_set_stats_bucket");
+    if (owner == NULL) {
+        return NULL;
+    }
+    Py_ssize_t index = PyLong_AsSsize_t(args[1]);
+    if (index == -1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    unsigned long long count = PyLong_AsUnsignedLongLong(args[2]);
+    if (count == (unsigned long long)-1 && PyErr_Occurred()) {
+        return NULL;
+    }
+    if (index < 0 || index >= (Py_ssize_t)TF_STATS_BUCKETS) {
+        PyErr_SetString(PyExc_IndexError, "bucket index out of range");
+        return NULL;
+    }
+#ifdef TF_NO_STATS
+    return no_stats();
+#else
+    tf_timer_stats *stats = &owner->stats;
+    if (tf_stats_alloc(stats) < 0) {
+        return PyErr_NoMemory();
+    }
+    uint32_t high = (uint32_t)(count >> 32);
+    if (high != 0 && stats->buckets_high == NULL) {
+        stats->buckets_high = PyMem_Calloc(TF_STATS_BUCKETS, sizeof(uint32_t));
+        if (stats->buckets_high == NULL) {
+            return PyErr_NoMemory();
+        }
+    }
+    stats->buckets[index] = (uint32_t)count;
+    if (stats->buckets_high != NULL) {
+        stats->buckets_high[index] = high;
+    }
     Py_RETURN_NONE;
 #endif
 }

@@ -33,9 +33,19 @@
  * power (the exponent and the top two bits of the mantissa: O(1), no log(),
  * exact bounds); the last bucket holds more than 128 s.  A bucket holds
  * what is above the previous bound and at most its own, as Prometheus'
- * "le" means: the index is that of the double just below the lateness.  Counts are
- * uint64_t: a uint32_t bucket would wrap after 2**32 calls (60 hours at
- * 20,000 timers a second), and Prometheus counters must never go back.
+ * "le" means: the index is that of the double just below the lateness.
+ *
+ * Memory per owner: the counters stay inline (104 bytes with the two
+ * pointers below); the histogram's 110 buckets are uint32_t words (440
+ * bytes) allocated at the owner's first callLater, so a Clock or reactor
+ * that never schedules anything pays nothing for them.  A bucket must not
+ * wrap (2**32 calls is 60 hours at 20,000 timers a second, and Prometheus
+ * counters must never go back): the word that overflows carries into a
+ * second array of high words, allocated the first time any bucket does.
+ * If either allocation fails, nothing is raised out of callLater or a pass:
+ * the histogram counts nothing until a later allocation succeeds (its sum
+ * then falls short of `fired`), and a bucket whose carry cannot be kept
+ * stays at 2**32 - 1 (it saturates, never goes back).
  *
  * Calls into Python: tf_pass_fire (the call itself, and the slow-call hook
  * when a call was slow).  The hook runs after the call, with nothing of the
@@ -70,8 +80,16 @@ typedef struct {
     double max_lateness; /* 0 until a call fires */
     double lateness_sum; /* Prometheus's histogram _sum */
     double busy;         /* seconds inside passes that fired calls */
-    uint64_t buckets[TF_STATS_BUCKETS];
+    /* TF_STATS_BUCKETS low words, NULL until the owner's first callLater
+     * (tf_stats_alloc); the high words, NULL until a low word wraps. */
+    uint32_t *buckets;
+    uint32_t *buckets_high;
 } tf_timer_stats;
+
+/* Bytes of statistics per owner that schedules anything: the inline part
+ * and the histogram (the high words come only after 2**32 calls). */
+#define TF_STATS_BYTES                                                       \
+    (sizeof(tf_timer_stats) + TF_STATS_BUCKETS * sizeof(uint32_t))
 
 struct TimerOwnerObject;
 struct DelayedCallObject;
@@ -105,6 +123,25 @@ double tf_stats_bound(size_t i);
 #define TF_STATS_ADD(stats, field, n) ((void)0)
 #endif
 
+/* Allocate the histogram of stats if it has none yet: 0, or -1 (no
+ * exception set) when memory is short; the histogram then counts nothing. */
+int tf_stats_alloc(tf_timer_stats *stats);
+
+/* Bucket i's low word wrapped to 0: carry into its high word (or saturate
+ * the low word when the high words cannot be allocated). */
+void tf_stats_carry(tf_timer_stats *stats, size_t i);
+
+/* Free what tf_stats_alloc and tf_stats_carry allocated. */
+void tf_stats_free(tf_timer_stats *stats);
+
+/* The count of bucket i (buckets allocated). */
+static inline uint64_t
+tf_stats_bucket_count(const tf_timer_stats *stats, size_t i)
+{
+    uint64_t high = stats->buckets_high ? stats->buckets_high[i] : 0;
+    return (high << 32) | stats->buckets[i];
+}
+
 /* Count a call that fired, lateness seconds late (NaN: 0). */
 static inline void
 tf_stats_fired(tf_timer_stats *stats, double lateness)
@@ -114,7 +151,13 @@ tf_stats_fired(tf_timer_stats *stats, double lateness)
     if (lateness > stats->max_lateness) {
         stats->max_lateness = lateness;
     }
-    stats->buckets[tf_stats_bucket(lateness)]++;
+    if (stats->buckets == NULL && tf_stats_alloc(stats) < 0) {
+        return; /* no memory for the histogram: stats.h */
+    }
+    size_t i = tf_stats_bucket(lateness);
+    if (++stats->buckets[i] == 0) {
+        tf_stats_carry(stats, i);
+    }
 }
 
 /*
@@ -195,5 +238,7 @@ PyObject *tf_stats_watch(PyObject *module, PyObject *const *args,
 PyObject *tf_stats_count_skipped(PyObject *module, PyObject *const *args,
                                  Py_ssize_t nargs);
 PyObject *tf_stats_set_monotonic(PyObject *module, PyObject *clock);
+PyObject *tf_stats_set_bucket(PyObject *module, PyObject *const *args,
+                              Py_ssize_t nargs);
 
 #endif /* TF_STATS_H */

@@ -102,7 +102,7 @@ tf_owner_call_later(TimerOwnerObject *owner, PyObject *const *args,
                                         callable, call_args, kw, in_new,
                                         source);
         if (call != NULL) {
-            TF_STATS_ADD(&owner->stats, scheduled, 1);
+            tf_owner_scheduled(owner);
         }
     }
     Py_XDECREF(source);
@@ -135,10 +135,29 @@ tf_owner_init(TimerOwnerObject *owner, tf_state *state,
     state->owners = owner;
 }
 
+const char tf_owner_sizeof_doc[] =
+    "__sizeof__($self, /)\n--\n\n"
+    "Size of the object in memory, with its timer statistics, in bytes.";
+
+PyObject *
+tf_owner_sizeof(PyObject *self, PyObject *Py_UNUSED(unused))
+{
+    const tf_timer_stats *stats = &TimerOwner_CAST(self)->stats;
+    size_t size = (size_t)Py_TYPE(self)->tp_basicsize;
+    if (stats->buckets != NULL) {
+        size += TF_STATS_BUCKETS * sizeof(uint32_t);
+    }
+    if (stats->buckets_high != NULL) {
+        size += TF_STATS_BUCKETS * sizeof(uint32_t);
+    }
+    return PyLong_FromSize_t(size);
+}
+
 void
 tf_owner_fini(TimerOwnerObject *owner)
 {
     tf_state *state = owner->state;
+    tf_stats_free(&owner->stats);
     if (state == NULL) {
         return; /* never initialised */
     }

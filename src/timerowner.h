@@ -48,6 +48,24 @@ PyObject *tf_owner_call_later(TimerOwnerObject *owner, PyObject *const *args,
                               Py_ssize_t nargs, PyObject *kwnames,
                               tf_call_later_check check, int in_new);
 
+/* __sizeof__ of a Clock or TimerQueue (owner first in its struct): the
+ * object and its statistics' histogram, once allocated (stats.h). */
+PyObject *tf_owner_sizeof(PyObject *self, PyObject *unused);
+extern const char tf_owner_sizeof_doc[];
+
+/* A call was scheduled: count it (the owner's first call allocates its
+ * histogram, stats.h; on failure tf_stats_fired tries again). */
+static inline void
+tf_owner_scheduled(TimerOwnerObject *owner)
+{
+    TF_STATS_ADD(&owner->stats, scheduled, 1);
+#ifndef TF_NO_STATS
+    if (owner->stats.buckets == NULL) {
+        (void)tf_stats_alloc(&owner->stats);
+    }
+#endif
+}
+
 /* Leave the registry and drop every pending call; for dealloc. */
 void tf_owner_fini(TimerOwnerObject *owner);
 

@@ -162,6 +162,50 @@ reactor_check_call(PyObject *delay, PyObject *callable, double *seconds)
     return (*seconds == -1.0 && PyErr_Occurred()) ? -1 : 0;
 }
 
+/*
+ * callLater(delay, callable) in the steady case: a float delay >= 0, a
+ * callable, two positional arguments, the reactor's seconds neither
+ * replaced on the instance nor overridden by its class (or a patch of it)
+ * since the type last said so.  The same checks, the same clock read and
+ * the same call as tf_owner_call_later, without its argument parsing and
+ * indirect calls; anything else goes there.
+ */
+static PyObject *
+queue_call_later(TimerQueueObject *queue, PyObject *const *args,
+                 Py_ssize_t nargs, PyObject *kwnames)
+{
+    TimerOwnerObject *owner = &queue->owner;
+    if (nargs == 2 && kwnames == NULL && PyFloat_CheckExact(args[0]) &&
+        Py_TYPE(args[1])->tp_call != NULL && queue->seconds == NULL &&
+        queue->reactor != NULL) {
+        double seconds = PyFloat_AS_DOUBLE(args[0]);
+        unsigned int version = tf_type_version(Py_TYPE(queue->reactor));
+        double now;
+        if (seconds >= 0.0 && version != 0 &&
+            version == queue->builtin_seconds_version) {
+            if (tf_wall_clock(&now) < 0) {
+                return NULL;
+            }
+            double time = now + seconds;
+            if (!isnan(time)) {
+                PyObject *no_args = PyTuple_New(0);
+                if (no_args == NULL) {
+                    return NULL;
+                }
+                PyObject *call = tf_delayedcall_new_owned(
+                    owner->state, owner, time, args[1], no_args, NULL, 1, NULL);
+                Py_DECREF(no_args);
+                if (call != NULL) {
+                    tf_owner_scheduled(owner);
+                }
+                return call;
+            }
+        }
+    }
+    return tf_owner_call_later(owner, args, nargs, kwnames,
+                               reactor_check_call, 1);
+}
+
 PyDoc_STRVAR(timerqueue_callLater_doc,
 "callLater($self, delay, callable, *args, **kw)\n--\n\n"
 "See L{twisted.internet.interfaces.IReactorTime.callLater}.\n\n"
@@ -172,8 +216,7 @@ static PyObject *
 timerqueue_callLater(PyObject *op, PyObject *const *args, Py_ssize_t nargs,
                         PyObject *kwnames)
 {
-    return tf_owner_call_later(&TimerQueue_CAST(op)->owner, args, nargs,
-                               kwnames, reactor_check_call, 1);
+    return queue_call_later(TimerQueue_CAST(op), args, nargs, kwnames);
 }
 
 PyDoc_STRVAR(timerqueue_getDelayedCalls_doc,
@@ -405,6 +448,7 @@ static PyMethodDef timerqueue_methods[] = {
      METH_FASTCALL | METH_KEYWORDS, timerqueue_callLater_doc},
     {"getDelayedCalls", timerqueue_getDelayedCalls, METH_NOARGS,
      timerqueue_getDelayedCalls_doc},
+    {"__sizeof__", tf_owner_sizeof, METH_NOARGS, tf_owner_sizeof_doc},
     {"timeout", timerqueue_timeout, METH_NOARGS, timerqueue_timeout_doc},
     {"runTimedCalls", timerqueue_runTimedCalls, METH_NOARGS,
      timerqueue_runTimedCalls_doc},
@@ -434,25 +478,111 @@ static PyType_Slot timerqueue_slots[] = {
  * class-level patches working.
  */
 /*
- * reactor.name for an attribute that lives in the instance dict, read there
- * without the class lookup that PyObject_GetAttr makes first (a class-level
- * data descriptor of that name would be skipped).  Only when the dict lacks
- * it does getattr run, for its answer or its AttributeError.
+ * Finding the TimerQueue.  Every reactor.callLater reads reactor._timers in
+ * the instance dict (a lookup of ~110 instructions on 3.11, a third of the
+ * C work of a callLater + cancel).  While that dict is provably unchanged
+ * since the last lookup, the answer is the same: the module state keeps
+ * the dict and the queue it held (borrowed: the dict holds the queue, and
+ * the check below fails once the dict changes or dies).
+ * - 3.11: the dict's version tag (PEP 509), which CPython renews on every
+ *   change of any dict and gives every new dict a fresh one.
+ * - 3.12 and later: a dict watcher (PyDict_AddWatcher) bumps a
+ *   process-wide epoch whenever a watched dict changes its "_timers" (any
+ *   key that is not an exact str counts too), is cleared, cloned or dies.
+ *   CPython notifies the watchers of an instance's materialised dict on
+ *   every store, the specialised ones included (they leave objects that
+ *   have one to the generic path); tests/test_reactor.py replaces _timers
+ *   in a hot loop to keep that checked.  Except on 3.13.0 (and 3.14.0a1),
+ *   whose stores into inline values skipped the watchers (CPython
+ *   gh-125608, fixed in 3.13.1): there, as when no watcher is free, nothing
+ *   is cached.  The version checked is the running one (Py_Version).
  */
-static PyObject *
-instance_attribute(PyObject *reactor, PyObject *name)
+#if PY_VERSION_HEX >= 0x030C0000
+#define TF_TIMERS_WATCHER 1
+/* Process-wide on purpose: the watcher callback gets no module state, and
+ * the module supports one interpreter (Py_mod_multiple_interpreters).  A
+ * bump only makes every cache look again.  Id -1: not yet added; -2: no
+ * watcher was free. */
+static uint64_t timers_epoch = 1;
+static int timers_watcher = -1;
+
+static int
+timers_dict_changed(PyDict_WatchEvent event, PyObject *Py_UNUSED(dict),
+                    PyObject *key, PyObject *Py_UNUSED(new_value))
 {
-    PyObject *dict = PyObject_GenericGetDict(reactor, NULL);
-    if (dict == NULL) {
-        return NULL;
+    if ((event == PyDict_EVENT_ADDED || event == PyDict_EVENT_MODIFIED ||
+         event == PyDict_EVENT_DELETED) &&
+        PyUnicode_CheckExact(key) &&
+        PyUnicode_CompareWithASCIIString(key, "_timers") != 0) {
+        return 0; /* another attribute: the queue is where it was */
     }
-    PyObject *value = PyDict_GetItemWithError(dict, name);
-    Py_XINCREF(value);
-    Py_DECREF(dict);
-    if (value == NULL && !PyErr_Occurred()) {
-        value = PyObject_GetAttr(reactor, name);
+    timers_epoch++;
+    return 0;
+}
+
+/* Watch dict: 0, or -1 when no watcher is free (no exception set). */
+static int
+watch_timers_dict(PyObject *dict)
+{
+    if (timers_watcher == -1 &&
+        ((Py_Version >= 0x030D0000 && Py_Version < 0x030D0100) ||
+         (Py_Version >= 0x030E0000 && Py_Version < 0x030E00A2))) {
+        timers_watcher = -2; /* gh-125608: the watchers would miss stores */
     }
-    return value;
+    if (timers_watcher == -1) {
+        timers_watcher = PyDict_AddWatcher(timers_dict_changed);
+        if (timers_watcher < 0) {
+            /* All eight dict watchers are taken: run without the cache,
+             * which only saves time. */
+            PyErr_Clear();
+            timers_watcher = -2;
+        }
+    }
+    if (timers_watcher < 0) {
+        return -1;
+    }
+    return PyDict_Watch(timers_watcher, dict);
+}
+#endif
+
+/* The cache's check: is dict unchanged since the state cached it? */
+static inline int
+timers_cached(tf_state *state, PyObject *dict)
+{
+#if PY_VERSION_HEX < 0x030C0000
+    return dict == state->timers_dict &&
+           ((PyDictObject *)dict)->ma_version_tag == state->timers_version;
+#elif defined(TF_TIMERS_WATCHER)
+    return dict == state->timers_dict &&
+           state->timers_version == timers_epoch;
+#else
+    (void)state;
+    (void)dict;
+    return 0;
+#endif
+}
+
+/* Remember that dict holds queue as "_timers" (just looked up). */
+static inline void
+timers_remember(tf_state *state, PyObject *dict, PyObject *queue)
+{
+#if PY_VERSION_HEX < 0x030C0000
+    state->timers_dict = dict;
+    state->timers_queue = queue;
+    state->timers_version = ((PyDictObject *)dict)->ma_version_tag;
+#elif defined(TF_TIMERS_WATCHER)
+    if (watch_timers_dict(dict) < 0) {
+        PyErr_Clear(); /* not a dict, or no watcher: uncached, still right */
+        return;
+    }
+    state->timers_dict = dict;
+    state->timers_queue = queue;
+    state->timers_version = timers_epoch;
+#else
+    (void)state;
+    (void)dict;
+    (void)queue;
+#endif
 }
 
 /* The reactor's TimerQueue.  The methods take no defining class
@@ -467,9 +597,31 @@ queue_of(PyObject *reactor)
     if (state == NULL) {
         return NULL;
     }
-    PyObject *queue = instance_attribute(reactor, state->str_timers);
-    if (queue == NULL) {
+    PyObject *dict = PyObject_GenericGetDict(reactor, NULL);
+    if (dict == NULL) {
         return NULL;
+    }
+    if (timers_cached(state, dict)) {
+        PyObject *cached = Py_NewRef((PyObject *)state->timers_queue);
+        Py_DECREF(dict);
+        return TimerQueue_CAST(cached);
+    }
+    PyObject *queue = PyDict_GetItemWithError(dict, state->str_timers);
+    if (queue != NULL && PyDict_CheckExact(dict) &&
+        PyObject_TypeCheck(queue, state->TimerQueueType)) {
+        timers_remember(state, dict, queue);
+    }
+    Py_XINCREF(queue);
+    Py_DECREF(dict);
+    if (queue == NULL) {
+        if (PyErr_Occurred()) {
+            return NULL;
+        }
+        /* Not in the dict: getattr, for its answer or its AttributeError. */
+        queue = PyObject_GetAttr(reactor, state->str_timers);
+        if (queue == NULL) {
+            return NULL;
+        }
     }
     if (!PyObject_TypeCheck(queue, state->TimerQueueType)) {
         PyErr_Format(PyExc_TypeError, "reactor._timers is a %.100s, not a "
@@ -488,8 +640,7 @@ reactormethods_callLater(PyObject *self, PyObject *const *args,
     if (queue == NULL) {
         return NULL;
     }
-    PyObject *call = tf_owner_call_later(&queue->owner, args, nargs, kwnames,
-                                         reactor_check_call, 1);
+    PyObject *call = queue_call_later(queue, args, nargs, kwnames);
     Py_DECREF(queue);
     return call;
 }

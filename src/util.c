@@ -39,25 +39,6 @@ tf_restore_exception(PyObject *exception)
 }
 
 int
-tf_wall_clock(double *now)
-{
-    struct timespec ts;
-    if (clock_gettime(CLOCK_REALTIME, &ts) != 0) {
-        PyErr_SetFromErrno(PyExc_OSError);
-        return -1;
-    }
-    /* CPython's _PyTime_AsSecondsDouble: whole seconds exactly, else the
-     * nanoseconds divided.  tv_nsec == 0 is its "ns % 10**9 == 0". */
-    if (ts.tv_nsec == 0) {
-        *now = (double)ts.tv_sec;
-        return 0;
-    }
-    int64_t ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-    *now = (double)ns / 1e9;
-    return 0;
-}
-
-int
 tf_call_helper(PyObject *helper, PyObject *a, PyObject *b)
 {
     PyObject *result = PyObject_CallFunctionObjArgs(helper, a, b, NULL);

@@ -8,6 +8,9 @@
 
 #include "structmember.h"
 
+#include <stdint.h>
+#include <time.h>
+
 /* Take the exception being raised, as one object with its traceback
  * attached; NULL if none (3.12 has this built in). */
 PyObject *tf_take_exception(void);
@@ -17,7 +20,24 @@ void tf_restore_exception(PyObject *exception);
 
 /* time.time(), as the float CPython's time module makes of the same clock:
  * 0, or -1 with OSError. */
-int tf_wall_clock(double *now);
+static inline int
+tf_wall_clock(double *now)
+{
+    struct timespec ts;
+    if (clock_gettime(CLOCK_REALTIME, &ts) != 0) {
+        PyErr_SetFromErrno(PyExc_OSError);
+        return -1;
+    }
+    /* CPython's _PyTime_AsSecondsDouble: whole seconds exactly, else the
+     * nanoseconds divided.  tv_nsec == 0 is its "ns % 10**9 == 0". */
+    if (ts.tv_nsec == 0) {
+        *now = (double)ts.tv_sec;
+        return 0;
+    }
+    int64_t ns = (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+    *now = (double)ns / 1e9;
+    return 0;
+}
 
 /*
  * The attribute name of a type, as attribute access finds it: through the

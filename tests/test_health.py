@@ -466,11 +466,134 @@ class TestClock:
 
     def test_bytesPerOwner(self, cimpl: Any) -> None:
         """
-        The statistics take 968 bytes per owner: 110 uint64 buckets, 8
-        uint64 counters and 3 doubles (no per-timer growth).
+        The statistics take 544 bytes per owner that schedules anything: 8
+        uint64 counters, 3 doubles and 2 pointers inline, and 110 uint32
+        buckets allocated apart (no per-timer growth).
         """
         assert _compat.speedups is not None
-        assert _compat.speedups.STATS_BYTES == 110 * 8 + 8 * 8 + 3 * 8
+        assert _compat.speedups.STATS_BYTES == 8 * 8 + 3 * 8 + 2 * 8 + 110 * 4
+
+    def test_histogramAllocatedAtFirstCallLater(self, cimpl: Any) -> None:
+        """
+        A C{Clock} carries only the inline counters until its first
+        C{callLater}: its histogram (440 bytes) comes then, and no more
+        memory comes with further calls.  With the 968 bytes of statistics
+        that each clock held inline before, a clock took 1208 bytes.
+        """
+        clock = cimpl.Clock()
+        base = type(clock).__basicsize__
+        assert clock.__sizeof__() == base
+        assert sys.getsizeof(clock) <= 1208 - 968 + 104
+        clock.advance(1.0)
+        assert clock.__sizeof__() == base
+        clock.callLater(1.0, nothing)
+        assert clock.__sizeof__() == base + 110 * 4
+        for _ in range(100):
+            clock.callLater(1.0, nothing)
+        clock.advance(2.0)
+        assert clock.__sizeof__() == base + 110 * 4
+        assert twisted_fast.timerStats(clock).fired == 101
+
+    def test_reactorHistogramAllocatedAtFirstCallLater(self, fastReactor: Any) -> None:
+        """
+        A fast reactor's C{TimerQueue} allocates its histogram at its first
+        C{callLater} too.
+        """
+        queue = fastReactor._timers
+        base = type(queue).__basicsize__
+        assert queue.__sizeof__() == base
+        fastReactor.callLater(1.0, nothing).cancel()
+        assert queue.__sizeof__() == base + 110 * 4
+
+    def test_overflowHighWords(self, cimpl: Any) -> None:
+        """
+        A bucket counts past 2**32: its low word carries into a high word
+        (allocated then, 440 more bytes), and counts up to 2**64 - 1 read
+        back exactly.
+        """
+        assert _compat.speedups is not None
+        setBucket = _compat.speedups._set_stats_bucket
+        clock = cimpl.Clock()
+        base = type(clock).__basicsize__
+        clock.callLater(0.5, nothing)
+        index = modelBucket(0.5)
+        setBucket(clock, index, 2**32 - 1)
+        assert clock.__sizeof__() == base + 110 * 4
+        clock.advance(0.5)  # on time: lateness 0, bucket 0
+        clock.callLater(1.0, nothing)
+        clock.advance(1.5)  # 0.5 late: the bucket wraps its low word
+        assert clock.__sizeof__() == base + 2 * 110 * 4
+        buckets = twisted_fast.timerStats(clock).buckets
+        assert buckets[index] == (BOUNDS[index], 2**32)
+        assert buckets[0] == (BOUNDS[0], 1)
+        setBucket(clock, 1, 2**64 - 1)
+        setBucket(clock, 2, 2**40 + 7)
+        buckets = twisted_fast.timerStats(clock).buckets
+        assert [count for _, count in buckets[:3]] == [1, 2**64 - 1, 2**40 + 7]
+
+    def test_overflowSaturates(self, cimpl: Any) -> None:
+        """
+        A bucket at 2**64 - 1 stays there: a count never goes back.
+        """
+        assert _compat.speedups is not None
+        clock = cimpl.Clock()
+        clock.callLater(0, nothing)
+        _compat.speedups._set_stats_bucket(clock, 0, 2**64 - 1)
+        clock.advance(0)
+        assert twisted_fast.timerStats(clock).buckets[0][1] == 2**64 - 1
+
+    def test_setBucketRefuses(self, cimpl: Any) -> None:
+        """
+        The test-only setter refuses what is not an owner, a bucket index
+        out of range and a count that does not fit 64 bits.
+        """
+        assert _compat.speedups is not None
+        setBucket = _compat.speedups._set_stats_bucket
+        clock = cimpl.Clock()
+        with pytest.raises(TypeError):
+            setBucket(object(), 0, 1)
+        with pytest.raises(IndexError):
+            setBucket(clock, 110, 1)
+        with pytest.raises(IndexError):
+            setBucket(clock, -1, 1)
+        with pytest.raises(OverflowError):
+            setBucket(clock, 0, 2**64)
+        with pytest.raises(OverflowError):
+            setBucket(clock, 0, -1)
+
+    def test_resetAfterLazyAllocation(self, cimpl: Any) -> None:
+        """
+        L{resetTimerStats} on a clock whose histogram and high words were
+        allocated sets every count back to zero, keeps the histogram (the
+        clock schedules calls) and drops the high words; counting goes on.
+        """
+        assert _compat.speedups is not None
+        clock = cimpl.Clock()
+        base = type(clock).__basicsize__
+        clock.callLater(1.0, nothing)
+        clock.advance(1.0)
+        _compat.speedups._set_stats_bucket(clock, 5, 2**33 + 1)
+        assert clock.__sizeof__() == base + 2 * 110 * 4
+        twisted_fast.resetTimerStats(clock)
+        assert clock.__sizeof__() == base + 110 * 4
+        stats = twisted_fast.timerStats(clock)
+        assert (stats.scheduled, stats.fired) == (0, 0)
+        assert all(count == 0 for _, count in stats.buckets)
+        clock.callLater(1.0, nothing)
+        clock.advance(1.25)
+        stats = twisted_fast.timerStats(clock)
+        assert (stats.scheduled, stats.fired) == (1, 1)
+        assert [(bound, count) for bound, count in stats.buckets if count] == [(0.25, 1)]
+
+    def test_resetBeforeAllocation(self, cimpl: Any) -> None:
+        """
+        L{resetTimerStats} on a clock that never scheduled anything leaves
+        it without a histogram, and it reads as all zeros.
+        """
+        clock = cimpl.Clock()
+        twisted_fast.resetTimerStats(clock)
+        assert clock.__sizeof__() == type(clock).__basicsize__
+        assert all(count == 0 for _, count in twisted_fast.timerStats(clock).buckets)
 
 
 class TestReactor:

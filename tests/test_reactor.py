@@ -33,7 +33,9 @@ import inspect
 import math
 import random
 import re
+import subprocess
 import sys
+import textwrap
 import threading
 import time
 from collections.abc import Callable
@@ -1135,6 +1137,128 @@ class TestReplacedSeconds:
         bare = reactorClass.__new__(reactorClass)
         with pytest.raises(AttributeError, match="_timers"):
             bare.getDelayedCalls()
+
+    def test_timersReplacedAfterCalls(
+        self, cReactorImpl: ReactorImplementation, flavour: str, buildReactor: Build
+    ) -> None:
+        """
+        The C methods remember where they found C{_timers} only while the
+        instance dict is unchanged (src/timerqueue.c): after calls, C{_timers} replaced by an attribute store, by a
+        store into the dict, by another dict, or removed, is seen at once,
+        while other attributes come and go.
+        """
+        reactorClass = cReactorImpl.classes[flavour]
+        reactor = buildReactor(reactorClass)
+        other = buildReactor(reactorClass)
+        first = reactor._timers
+        for _ in range(3):
+            reactor.callLater(1, noop)
+        reactor.unrelated = 1
+        reactor.callLater(1, noop)
+        del reactor.unrelated
+        assert len(first.getDelayedCalls()) == 4
+        reactor._timers = other._timers
+        reactor.callLater(1, noop)
+        reactor.callLater(2, noop)
+        assert len(first.getDelayedCalls()) == 4
+        assert len(other.getDelayedCalls()) == 2
+        vars(reactor)["_timers"] = first
+        reactor.callLater(1, noop)
+        assert len(first.getDelayedCalls()) == 5
+        vars(reactor).update(_timers=other._timers)
+        reactor.callLater(1, noop)
+        assert len(other.getDelayedCalls()) == 3
+        del reactor._timers
+        with pytest.raises(AttributeError, match="_timers"):
+            reactor.callLater(1, noop)
+        reactor._timers = first
+        assert reactor.timeout() is not None
+        saved = reactor.__dict__
+        reactor.__dict__ = dict(saved, _timers=other._timers)
+        try:
+            reactor.callLater(1, noop)
+            assert len(other.getDelayedCalls()) == 4
+        finally:
+            reactor.__dict__ = saved
+        reactor.callLater(1, noop)
+        assert len(first.getDelayedCalls()) == 6
+        contents = dict(saved)
+        vars(reactor).clear()
+        with pytest.raises(AttributeError, match="_timers"):
+            reactor.callLater(1, noop)
+        vars(reactor).update(contents)
+        reactor.callLater(1, noop)
+        assert len(first.getDelayedCalls()) == 7
+
+    def test_timersReplacedInAHotLoop(
+        self, cReactorImpl: ReactorImplementation, flavour: str, buildReactor: Build
+    ) -> None:
+        """
+        C{_timers} replaced again and again by code that CPython specialises
+        (an attribute store in a hot loop, C{setattr}, a store into the
+        dict, a deletion), with other attributes stored in between: every
+        C{callLater} lands in the queue the reactor holds at that moment.
+        """
+        reactorClass = cReactorImpl.classes[flavour]
+        reactor = buildReactor(reactorClass)
+        queues = [reactor._timers, buildReactor(reactorClass)._timers]
+
+        def store(index: int, queue: Any) -> None:
+            reactor.unrelated = index
+            if index % 4 == 0:
+                reactor._timers = queue
+            elif index % 4 == 1:
+                setattr(reactor, "_timers", queue)
+            elif index % 4 == 2:
+                vars(reactor)["_timers"] = queue
+            else:
+                del reactor._timers
+                reactor._timers = queue
+
+        misrouted = 0
+        for index in range(400):
+            queue = queues[index % 3 % 2]
+            store(index, queue)
+            before = len(queue.getDelayedCalls())
+            reactor.callLater(1, noop)
+            reactor.callLater(2, noop).cancel()
+            misrouted += len(queue.getDelayedCalls()) != before + 1
+        assert misrouted == 0
+
+    def test_timersCacheWithoutFreeWatcher(self, cReactorImpl: ReactorImplementation) -> None:
+        """
+        On CPython 3.12 and later, where a dict watcher keeps the cache of
+        C{_timers} right, a process whose eight dict watchers are all taken
+        runs without the cache, and a replaced C{_timers} is still seen.
+        """
+        testcapi = pytest.importorskip("_testcapi")
+        if sys.version_info < (3, 12) or not hasattr(testcapi, "add_dict_watcher"):
+            pytest.skip("the dict watcher cache is for CPython 3.12 and later")
+        script = textwrap.dedent(
+            """
+            import _testcapi
+            taken = 0
+            while True:
+                try:
+                    _testcapi.add_dict_watcher(0)
+                except Exception:
+                    break
+                taken += 1
+            assert taken > 0
+            from twisted_fast import reactor as fast
+            r1, r2 = fast.FastSelectReactor(), fast.FastSelectReactor()
+            for _ in range(3):
+                r1.callLater(1, print)
+            r1._timers = r2._timers
+            r1.callLater(1, print)
+            assert len(r2.getDelayedCalls()) == 1, r2.getDelayedCalls()
+            print("ok")
+            """
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=False
+        )
+        assert result.stdout.strip() == "ok", result.stderr
 
     def test_replacementFollowsTheInstanceDict(
         self, cReactorImpl: ReactorImplementation, flavour: str, buildReactor: Build
