@@ -416,6 +416,111 @@ class TestDelivery:
         peer.close()
 
 
+class TestLogContext:
+    """
+    The log context while a transport's code runs (C{log.callWithLogger}: the
+    fast epoll reactor and the flush push it in one frame instead of five).
+    """
+
+    def test_systemIsLogPrefix(self, reactor: Any) -> None:
+        """
+        In C{dataReceived} and in code run by a flushed C{doWrite}, the
+        legacy log context's C{system} is the transport's C{logPrefix()},
+        and the rest of the enclosing context is kept.
+        """
+        from twisted.python import context
+        from twisted.python.log import ILogContext
+
+        seen: list[dict[str, Any]] = []
+
+        @implementer(interfaces.IPullProducer)
+        class Pull:
+            calls = 0
+
+            def resumeProducing(self) -> None:
+                # First from registerProducer itself, then from doWrite once
+                # the write drained.
+                self.calls += 1
+                if self.calls == 2:
+                    seen.append(dict(context.get(ILogContext)))
+                    reactor.stop()
+
+            def stopProducing(self) -> None:
+                pass
+
+        class Reader(Recorder):
+            def dataReceived(self, data: bytes) -> None:
+                seen.append(dict(context.get(ILogContext)))
+                self.transport.registerProducer(Pull(), False)
+                self.transport.write(b"pong")
+
+        reader = Reader()
+        peer = half(reactor, reader)
+        peer.send(b"ping")
+        context.call(
+            {ILogContext: {"system": "outer", "extra": 1}},
+            runReactor, reactor,
+        )
+        prefix = reader.transport.logPrefix()
+        assert seen == [{"system": prefix, "extra": 1}, {"system": prefix, "extra": 1}]
+        assert context.get(ILogContext) == {"system": "-"}
+        peer.close()
+
+    def test_buggyLogPrefix(self, reactor: Any) -> None:
+        """
+        A transport whose C{logPrefix()} raises: the error is logged and
+        its code runs with C{system} C{"(buggy logPrefix method)"}.
+        """
+        from twisted.python import context
+        from twisted.python.log import ILogContext
+
+        seen: list[str] = []
+
+        class Reader(Recorder):
+            def dataReceived(self, data: bytes) -> None:
+                seen.append(context.get(ILogContext)["system"])
+                reactor.stop()
+
+        reader = Reader()
+        peer = half(reactor, reader)
+        reader.transport.logPrefix = lambda: 1 / 0
+        peer.send(b"ping")
+        with capturedEvents() as events:
+            runReactor(reactor)
+        assert seen == ["(buggy logPrefix method)"]
+        failures = failureEvents(events)
+        assert failures
+        for event in failures:
+            failure = event.get("log_failure", event.get("failure"))
+            assert failure.check(ZeroDivisionError)
+            assert event["system"] == "(buggy logPrefix method)"
+        peer.close()
+
+    def test_patchedCallWithLogger(
+        self, reactor: Any, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """
+        A C{log.callWithLogger} patched by a program or a test is used.
+        """
+        from twisted.python import log
+
+        calls: list[Any] = []
+        original = log.callWithLogger
+
+        def counting(logger: Any, func: Any, *args: Any, **kw: Any) -> Any:
+            calls.append(logger)
+            return original(logger, func, *args, **kw)
+
+        monkeypatch.setattr(log, "callWithLogger", counting)
+        reader = Recorder()
+        reader.onData = lambda proto: reactor.stop()
+        peer = half(reactor, reader)
+        peer.send(b"ping")
+        runReactor(reactor)
+        assert reader.transport in calls
+        peer.close()
+
+
 # --- the mechanism, fast reactors only ---------------------------------------------
 
 

@@ -41,15 +41,23 @@ False} on one reactor.
 
 from __future__ import annotations
 
+import errno
 import os
 from typing import Any
 
 from twisted.internet import tcp
-from twisted.python import log
+from twisted.python import context, log
+from twisted.python.log import ILogContext
 
 from twisted_fast import _switches
 
-__all__ = ["FlushBeforePoll", "FlushBeforeSelect", "FLUSH_BEFORE_POLL", "flushDefault"]
+__all__ = [
+    "FlushBeforeEPoll",
+    "FlushBeforePoll",
+    "FlushBeforeSelect",
+    "FLUSH_BEFORE_POLL",
+    "flushDefault",
+]
 
 #: The environment switch; unset means on.
 FLUSH_BEFORE_POLL = "TWISTED_FAST_FLUSH_BEFORE_POLL"
@@ -58,6 +66,62 @@ FLUSH_BEFORE_POLL = "TWISTED_FAST_FLUSH_BEFORE_POLL"
 # a connecting client's doWrite is its doConnect, which must wait for
 # writability; pipes and files keep Twisted's path.
 _SOCKETS = tcp.Connection
+
+
+# Twisted's own log-context machinery, as this module found it: the lean
+# dispatch below is used only while none of it has been replaced.
+_twistedCallWithLogger = log.callWithLogger
+_twistedCallWithContext = log.callWithContext
+_twistedTracker = context.theContextTracker
+
+
+def _leanLogging() -> bool:
+    """
+    @return: whether Twisted's C{log.callWithLogger} and its context tracker
+        are the ones L{_callWithLogger} reproduces (nothing patched them).
+    """
+    return (
+        log.callWithLogger is _twistedCallWithLogger
+        and log.callWithContext is _twistedCallWithContext
+        and context.theContextTracker is _twistedTracker
+        and context.call == _twistedTracker.callWithContext
+    )
+
+
+def _callWithLogger(logger: Any, func: Any, *args: Any) -> Any:
+    """
+    Twisted's C{log.callWithLogger(logger, func, *args)} in one frame instead
+    of five: the same log context (the enclosing C{ILogContext} with
+    C{system} set to C{logger.logPrefix()}) pushed on the same thread's
+    context stack while C{func} runs, the same failures logged the same way.
+    Only while L{_leanLogging} holds.
+    """
+    try:
+        lp = logger.logPrefix()
+    except KeyboardInterrupt:
+        raise
+    except BaseException:
+        lp = "(buggy logPrefix method)"
+        log.err(system=lp)
+    try:
+        stack = _twistedTracker.currentContext().contexts
+        # context.get(ILogContext): the innermost context that has it.
+        logContext = None
+        for ctx in reversed(stack):
+            if ILogContext in ctx:
+                logContext = ctx[ILogContext]
+                break
+        newContext = logContext.copy()  # type: ignore[attr-defined]
+        newContext["system"] = lp
+        stack.append({ILogContext: newContext})
+        try:
+            return func(*args)
+        finally:
+            stack.pop()
+    except KeyboardInterrupt:
+        raise
+    except BaseException:
+        log.err(system=lp)
 
 
 def flushDefault() -> bool:
@@ -126,8 +190,16 @@ class _FlushBase:
         does.
         """
         if writer is self._flushing:
+            # It drained (or is being disconnected) during its flush: it was
+            # recorded, so it is not in the poller, unless the flush was
+            # switched off meanwhile and it was added there since.
             self._flushStopped = True
-        if self._flushWriters or self._flushPending:
+            if self._flushWriters:
+                self._forget(writer)
+            fd = writer.fileno()
+            if fd >= 0 and not self._registeredWriter(writer, fd):
+                return
+        elif self._flushWriters or self._flushPending:
             self._forget(writer)
         super().removeWriter(writer)  # type: ignore[misc]
 
@@ -239,7 +311,8 @@ class FlushBeforePoll(_FlushBase):
     """
 
     def _flushOne(self, writer: Any, fd: int) -> None:
-        log.callWithLogger(writer, self._doReadOrWrite, writer, fd, self._POLL_OUT)  # type: ignore[attr-defined]
+        call = _callWithLogger if _leanLogging() else log.callWithLogger
+        call(writer, self._doReadOrWrite, writer, fd, self._POLL_OUT)  # type: ignore[attr-defined]
 
     def doPoll(self, timeout: Any) -> None:
         """
@@ -262,7 +335,8 @@ class FlushBeforeSelect(_FlushBase):
         return writer in self._writes
 
     def _flushOne(self, writer: Any, fd: int) -> None:
-        log.callWithLogger(writer, self._doReadOrWrite, writer, "doWrite")  # type: ignore[attr-defined]
+        call = _callWithLogger if _leanLogging() else log.callWithLogger
+        call(writer, self._doReadOrWrite, writer, "doWrite")  # type: ignore[attr-defined]
 
     def doSelect(self, timeout: Any) -> None:
         """
@@ -273,3 +347,43 @@ class FlushBeforeSelect(_FlushBase):
         super().doSelect(timeout)  # type: ignore[misc]
 
     doIteration = doSelect
+
+
+class FlushBeforeEPoll(FlushBeforePoll):
+    """
+    L{FlushBeforePoll} for the epoll reactor, whose dispatch of the poll's
+    events is Twisted's C{EPollReactor.doPoll} with its per-event
+    C{log.callWithLogger} done by L{_callWithLogger} (the same log context,
+    one Python frame instead of five), while nothing patched Twisted's
+    logging context.
+    """
+
+    def doPoll(self, timeout: Any) -> None:
+        """
+        Flush the recorded writers, then poll and dispatch as Twisted's
+        C{EPollReactor.doPoll} does.
+        """
+        if self._flushWriters:
+            timeout = self._flushRecorded(timeout)
+        if not _leanLogging():
+            return super(FlushBeforePoll, self).doPoll(timeout)  # type: ignore[misc, no-any-return]
+        if timeout is None:
+            timeout = -1  # Wait indefinitely.
+        try:
+            events = self._poller.poll(timeout, len(self._selectables))  # type: ignore[attr-defined]
+        except OSError as err:
+            if err.errno == errno.EINTR:
+                return None
+            raise
+        drdw = self._doReadOrWrite  # type: ignore[attr-defined]
+        selectables = self._selectables  # type: ignore[attr-defined]
+        for fd, event in events:
+            try:
+                selectable = selectables[fd]
+            except KeyError:
+                pass
+            else:
+                _callWithLogger(selectable, drdw, selectable, fd, event)
+        return None
+
+    doIteration = doPoll

@@ -33,7 +33,7 @@ from twisted.python.reflect import qual
 from twisted.python.runtime import platform
 
 from twisted_fast import _compat
-from twisted_fast._flush import FlushBeforePoll, FlushBeforeSelect
+from twisted_fast._flush import FlushBeforeEPoll, FlushBeforePoll, FlushBeforeSelect
 
 __all__ = [
     "FastEPollReactor",
@@ -205,7 +205,7 @@ def _fast(reactorClass: type, flush: type) -> type:
 
 
 if _compat.ACCELERATED:
-    FastEPollReactor: type = _fast(epollreactor.EPollReactor, FlushBeforePoll)
+    FastEPollReactor: type = _fast(epollreactor.EPollReactor, FlushBeforeEPoll)
     FastPollReactor: type = _fast(pollreactor.PollReactor, FlushBeforePoll)
     FastSelectReactor: type = _fast(selectreactor.SelectReactor, FlushBeforeSelect)
 else:
