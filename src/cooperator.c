@@ -13,7 +13,8 @@
  * A tick walks the live iterator over the task list (_metarator) exactly
  * as Twisted's generator does, one work unit per task, until the
  * termination predicate says stop.  The default predicate (_Timer: a
- * 10 ms wall-clock slice) runs in C.  A work unit calls next() on the
+ * 10 ms wall-clock slice) runs in C, reading the clock with a stride
+ * (see terminator below).  A work unit calls next() on the
  * task's iterator; finishing, failing or yielding a Deferred goes through
  * Twisted's own code (twisted_fast/_cooperator.py).
  *
@@ -112,10 +113,25 @@ taskstep_oneWorkUnit(PyObject *self, PyObject *Py_UNUSED(ignored))
 /* --- the termination predicate ---------------------------------------------- */
 
 /* The predicate of one tick: _Timer's in C when the factory is Twisted's
- * _Timer itself (same clock, same MAX_SLICE), else what the factory made. */
+ * _Timer itself (same clock, same MAX_SLICE), else what the factory made.
+ *
+ * The C timer reads the clock with a stride: a clock read costs about as
+ * much as a short work unit (28 ns here), so after each read it estimates
+ * from the units since the previous read how many more fit, and reads
+ * again only after that many, at most TF_SLICE_STRIDE_MAX and no more than
+ * fit in half the time left.  For units of steady cost a slice ends, as
+ * _Timer's does, within one unit of its end; units that turn slower than
+ * measured can overrun it by up to the stride.  Every tick starts with a
+ * stride of 1: the first unit after the slice starts is followed by a
+ * read, as in Twisted. */
+#define TF_SLICE_STRIDE_MAX 16
+
 typedef struct {
     PyObject *predicate; /* NULL: the C timer */
     double end;
+    double last;    /* C timer: the time of the last clock read */
+    int units;      /* C timer: units run since that read */
+    int stride;     /* C timer: read the clock after this many units */
 } terminator;
 
 /* Does _Timer read the real clock?  Tests patch time.time (and _Timer
@@ -155,10 +171,12 @@ terminator_start(tf_state *state, PyObject *cooperator, terminator *t)
         double slice = max_slice ? PyFloat_AsDouble(max_slice) : -1.0;
         Py_XDECREF(max_slice);
         Py_DECREF(factory);
-        if (PyErr_Occurred() || tf_wall_clock(&t->end) < 0) {
+        if (PyErr_Occurred() || tf_wall_clock(&t->last) < 0) {
             return -1;
         }
-        t->end += slice;
+        t->end = t->last + slice;
+        t->units = 0;
+        t->stride = 1;
         return 0;
     }
     t->predicate = PyObject_CallNoArgs(factory);
@@ -171,11 +189,28 @@ static int
 terminator_done(terminator *t)
 {
     if (t->predicate == NULL) {
+        if (++t->units < t->stride) {
+            return 0;
+        }
         double now;
         if (tf_wall_clock(&now) < 0) {
             return -1;
         }
-        return now >= t->end;
+        if (now >= t->end) {
+            return 1;
+        }
+        /* The next read: after as many units as fit in half the time left,
+         * at the cost per unit measured since the last read.  A clock that
+         * stood still or went back (CLOCK_REALTIME) measures nothing. */
+        double cost = (now - t->last) / t->units;
+        double fit = cost > 0.0 ? (t->end - now) / 2.0 / cost
+                                : (double)TF_SLICE_STRIDE_MAX;
+        t->stride = fit >= TF_SLICE_STRIDE_MAX ? TF_SLICE_STRIDE_MAX
+                    : fit >= 1.0              ? (int)fit
+                                              : 1;
+        t->last = now;
+        t->units = 0;
+        return 0;
     }
     PyObject *result = PyObject_CallNoArgs(t->predicate);
     if (result == NULL) {
@@ -289,7 +324,7 @@ coopstep_tick(PyObject *self, PyObject *Py_UNUSED(ignored))
         PyObject_SetAttr(self, state->str_delayedCall, Py_None) < 0) {
         return NULL;
     }
-    terminator t = {NULL, 0.0};
+    terminator t = {NULL, 0.0, 0.0, 0, 1};
     if (terminator_start(state, self, &t) < 0) {
         return NULL;
     }

@@ -784,6 +784,79 @@ class TestTimeSlice:
         assert fakeTime.calls >= 7
 
 
+    def test_patchedTimeReadAfterEveryStep(self, coopImpl: Any, fakeTime: FakeTime) -> None:
+        """
+        With C{time.time} patched, it is read as often as Twisted's
+        C{_Timer} reads it: once when the tick starts, once after each step
+        (the C timer's stride applies only to the real clock).
+        """
+        h = self.cooperator(coopImpl)
+        h.cooperate("A", 40)
+        h.tick()
+        assert len(h.steps()) == 41
+        assert fakeTime.calls == 1 + 41
+
+    @staticmethod
+    def busy(seconds: float) -> Callable[[], int]:
+        """
+        A step action that keeps the CPU busy for at least C{seconds} of
+        wall-clock time.
+        """
+
+        def step() -> int:
+            end = time.perf_counter() + seconds
+            while time.perf_counter() < end:
+                pass
+            return 0
+
+        return step
+
+    def test_slowStepsRealClock(self, coopImpl: Any) -> None:
+        """
+        Steps of at least 2 ms each, on the real clock: a tick ends within
+        one step of its 10 ms, so it runs at most 6 of them (a preempted step
+        only takes longer, so fewer run).
+        """
+        h = self.cooperator(coopImpl)
+        slow = self.busy(0.002)
+        h.coop.cooperate(h.worker("A", 30, **{f"s{i}": slow for i in range(30)}))
+        h.tick()
+        assert 1 <= len(h.steps()) <= 6
+
+    def test_strideResetsEachTick(self, coopImpl: Any) -> None:
+        """
+        A tick of near-free steps (where the C timer reads the clock only
+        every few steps) followed by a tick of 2 ms steps: the second tick
+        starts reading the clock after every step again, and runs at most 6.
+        """
+        h = self.cooperator(coopImpl)
+        fast = h.cooperate("A", 2000)
+        h.tick()
+        if "A!" not in h.steps():
+            # A slow build (valgrind) did not get through them in 10 ms.
+            fast.stop()
+        slow = self.busy(0.002)
+        h.coop.cooperate(h.worker("B", 30, **{f"s{i}": slow for i in range(30)}))
+        h.tick()
+        assert 1 <= len([s for s in h.steps() if s.startswith("B")]) <= 6
+
+    def test_fastThenSlowBounded(self, coopImpl: Any) -> None:
+        """
+        Within one tick, steps that turn slow after many near-free ones: the
+        tick overruns its 10 ms by at most the C timer's stride (16 steps;
+        Twisted's C{_Timer}, one step).
+        """
+        h = self.cooperator(coopImpl)
+        slow = self.busy(0.002)
+        h.coop.cooperate(
+            h.worker("A", 300, **{f"s{i}": slow for i in range(200, 300)})
+        )
+        h.tick()
+        slowSteps = len([s for s in h.steps() if s != "A!" and int(s[1:]) >= 200])
+        # (A slow build may not reach the slow steps within the slice.)
+        assert slowSteps <= 6 + 16
+
+
 # --- round-robin ------------------------------------------------------------------------------
 
 

@@ -19,7 +19,10 @@ instead, so that the difference is known to be real:
   (f) a call made by a C clock has no C{canceller}/C{resetter} to replace;
   (g) a pending call that only its clock holds is not tracked by the GC;
   (h) C{Clock} and C{DelayedCall} are not subclasses of Twisted's: they
-      provide Twisted's interfaces instead (README, difference 17).
+      provide Twisted's interfaces instead (README, difference 17);
+  (i) the fast reactors send a connected socket's buffered data just before
+      their next poll, where Twisted's send it just after (README,
+      difference 18).
 """
 
 from __future__ import annotations
@@ -866,3 +869,79 @@ def test_loopingCallFailureFramesTwisted(twistedImpl: Any) -> None:
 
     frames = _loopingCallFailureFrames(task.LoopingCall, task.Clock)
     assert frames == ["maybeDeferred", "boom"]
+
+
+# --- (i) flush before poll ----------------------------------------------------------
+
+
+def _sentBeforePoll(reactorClass: type) -> list[bytes]:
+    """
+    Write from a callback of C{reactorClass}'s reactor, then run two
+    iterations, and note what the peer had received each time the reactor
+    entered its poll.
+    """
+    import socket
+
+    from reactorhelpers import unbuildReactor
+    from twisted.internet import protocol
+    from twisted.internet.error import ConnectionDone
+    from twisted.python.failure import Failure
+
+    reactor = reactorClass()
+    left, right = socket.socketpair()
+    right.setblocking(False)
+    proto = protocol.Protocol()
+    left.setblocking(False)
+    reactor.adoptStreamConnection(
+        left.fileno(), socket.AF_UNIX, protocol.Factory.forProtocol(lambda: proto)
+    )
+    left.close()
+    seen: list[bytes] = []
+    poller = reactor._poller
+
+    class Watch:
+        def poll(self, *args: Any) -> Any:
+            try:
+                seen.append(right.recv(100))
+            except BlockingIOError:
+                seen.append(b"")
+            return poller.poll(*args)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(poller, name)
+
+    try:
+        reactor._poller = Watch()
+        proto.transport.write(b"data")
+        reactor.iterate(0)
+        reactor.iterate(0)
+    finally:
+        reactor._poller = poller
+        proto.transport.connectionLost(Failure(ConnectionDone()))
+        unbuildReactor(reactor)
+        right.close()
+    return seen
+
+
+@pytest.mark.parametrize("flavour", ["epoll", "poll"])
+def test_flushBeforePoll(cimpl: Any, flavour: str) -> None:
+    """
+    On the fast reactor the data is in the socket when the first poll after
+    the write starts.
+    """
+    from twisted_fast import reactor as fastReactor
+
+    reactorClass = {"epoll": fastReactor.FastEPollReactor, "poll": fastReactor.FastPollReactor}
+    assert _sentBeforePoll(reactorClass[flavour]) == [b"data", b""]
+
+
+@pytest.mark.parametrize("flavour", ["epoll", "poll"])
+def test_flushBeforePollTwisted(twistedImpl: Any, flavour: str) -> None:
+    """
+    On Twisted's reactor the first poll reports the socket writable and the
+    data goes out after it: the peer sees it at the second.
+    """
+    from twisted.internet import epollreactor, pollreactor
+
+    reactorClass = {"epoll": epollreactor.EPollReactor, "poll": pollreactor.PollReactor}
+    assert _sentBeforePoll(reactorClass[flavour]) == [b"", b"data"]

@@ -7,6 +7,8 @@ and the timed-call pass of C{runUntilCurrent} to a C C{TimerQueue}, while
 every line of I/O code stays Twisted's.  The queue is an attribute, not a C
 base class, so that a fast reactor keeps the instance layout of Twisted's
 reactors (Twisted's C{ReactorBuilder} swaps C{__class__} between them).
+A second mixin (L{twisted_fast._flush}) sends connected sockets' buffered
+writes just before the poll instead of registering them for writability.
 
 Use L{install} as you would C{twisted.internet.epollreactor.install}, run
 C{python -m twisted.trial --reactor=fast} or C{twistd --reactor=fast}, or call
@@ -31,6 +33,7 @@ from twisted.python.reflect import qual
 from twisted.python.runtime import platform
 
 from twisted_fast import _compat
+from twisted_fast._flush import FlushBeforeEPoll, FlushBeforePoll, FlushBeforeSelect
 
 __all__ = [
     "FastEPollReactor",
@@ -177,7 +180,7 @@ def _onlyEmpty(name: str, value: object) -> None:
         )
 
 
-def _fast(reactorClass: type) -> type:
+def _fast(reactorClass: type, flush: type) -> type:
     """
     Make the fast variant of one of Twisted's reactor classes: C{callLater},
     C{getDelayedCalls} and C{timeout} come from the C base
@@ -185,11 +188,13 @@ def _fast(reactorClass: type) -> type:
     L{_FastTimedCalls}.  The Python mixin comes first so that it is the
     class's layout base: the C base has no fields, and the fast reactor keeps
     the layout of Twisted's (Twisted's ReactorBuilder swaps C{__class__}).
+    C{flush} is the flush-before-poll mixin for the reactor's poll method
+    (L{twisted_fast._flush}).
     """
     name = "Fast" + reactorClass.__name__
     return type(
         name,
-        (_FastTimedCalls, _compat.speedups.ReactorTimeMethods, reactorClass),
+        (_FastTimedCalls, _compat.speedups.ReactorTimeMethods, flush, reactorClass),
         {
             "__module__": __name__,
             "__qualname__": name,
@@ -200,9 +205,9 @@ def _fast(reactorClass: type) -> type:
 
 
 if _compat.ACCELERATED:
-    FastEPollReactor: type = _fast(epollreactor.EPollReactor)
-    FastPollReactor: type = _fast(pollreactor.PollReactor)
-    FastSelectReactor: type = _fast(selectreactor.SelectReactor)
+    FastEPollReactor: type = _fast(epollreactor.EPollReactor, FlushBeforeEPoll)
+    FastPollReactor: type = _fast(pollreactor.PollReactor, FlushBeforePoll)
+    FastSelectReactor: type = _fast(selectreactor.SelectReactor, FlushBeforeSelect)
 else:
     FastEPollReactor = epollreactor.EPollReactor
     FastPollReactor = pollreactor.PollReactor

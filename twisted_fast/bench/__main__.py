@@ -12,6 +12,8 @@ Usage::
     python -m twisted_fast.bench --only loopingcall --only coiterate
     python -m twisted_fast.bench --json out.json --plot out.png
     python -m twisted_fast.bench --list
+    python -m twisted_fast.bench --only app       # the application workloads
+    python -m twisted_fast.bench --only app-web   # one of them
 
 Each workload (see C{--list}) runs on Twisted's own classes and on
 C{twisted_fast}'s (the C extension, or Twisted's own again when the extension
@@ -21,6 +23,12 @@ each round ~0.2 s of repeated operations; the table shows the median time
 (or memory) per operation for each side, its spread, and the ratio
 Twisted/fast.  Timing is noisy on shared machines: read the ratios, not the
 absolute times.
+
+C{--only app} runs the application workloads instead (L{twisted_fast.bench.app}:
+servers on 127.0.0.1 in child processes, plain reactor vs
+C{twisted_fast.install()}, CPU per request or tick); C{--only app-NAME} one of
+them (C{app-web}, C{app-web-timeout}, C{app-heartbeat}, C{app-loopingcall},
+C{app-cooperate}).  They are not part of the default run.
 
 C{--targets} adds a column with the maintainers' targets (the goals the C
 extension was designed to meet on the development VM) and PASS or MISS for
@@ -121,6 +129,28 @@ def select(workloads: list[Workload], patterns: list[str] | None) -> list[Worklo
     return [w for w in workloads if any(p in w.name for p in patterns)]
 
 
+def splitApplication(patterns: list[str] | None) -> tuple[list[str], list[str]]:
+    """
+    Separate the application workloads asked for (C{app}: all of them;
+    C{app-NAME}: one) from the other patterns.
+
+    @return: the application workloads to run, and the other patterns.
+    """
+    from twisted_fast.bench.app import WORKLOADS
+
+    apps: list[str] = []
+    others: list[str] = []
+    for pattern in patterns or []:
+        if pattern == "app":
+            apps.extend(w for w in WORKLOADS if w not in apps)
+        elif pattern.startswith("app-") and pattern[4:] in WORKLOADS:
+            if pattern[4:] not in apps:
+                apps.append(pattern[4:])
+        else:
+            others.append(pattern)
+    return apps, others
+
+
 def listWorkloads(workloads: list[Workload], targets: bool = False) -> None:
     """
     Print each workload's name, parameters, description, and with C{targets}
@@ -219,6 +249,21 @@ def main(argv: list[str] | None = None) -> int:
     @return: the exit status: 0, or 1 if a workload failed, 2 if none matched.
     """
     options = parseArguments(sys.argv[1:] if argv is None else argv)
+    apps, others = splitApplication(options.only)
+    if apps:
+        from twisted_fast.bench import app
+
+        if options.list:
+            print("application workloads (--only app): " + ", ".join(apps))
+        else:
+            results = app.run(apps, options.rounds, 0.5 if options.quick else 2.0,
+                              options.quick)
+            if options.json and not others:
+                _report.writeJSON(options.json, {"application": results})
+                print(f"\nJSON written to {options.json}")
+        if not others:
+            return 0
+        options.only = others
     workloads = select(allWorkloads(), options.only)
     if options.list:
         listWorkloads(workloads, options.targets)
