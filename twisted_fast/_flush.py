@@ -281,7 +281,6 @@ class _FlushBase:
                     # Not drained: wait for writability, as Twisted does.
                     super().addWriter(writer)  # type: ignore[misc]
         finally:
-            self._flushing = None
             if pending:
                 # Something raised through the flush: keep the rest.
                 pending.update(self._flushWriters)
