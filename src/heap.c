@@ -577,7 +577,7 @@ tf_heap_insert_batched(tf_heap *heap, tf_heap_node *node, double deadline)
 }
 
 int
-tf_heap_push(tf_heap *heap, tf_heap_node *node, double deadline)
+tf_heap_push_any(tf_heap *heap, tf_heap_node *node, double deadline)
 {
     uint64_t seq = node->seq;
     node->seq = (*heap->next_seq)++;
@@ -589,7 +589,7 @@ tf_heap_push(tf_heap *heap, tf_heap_node *node, double deadline)
 }
 
 void
-tf_heap_remove(tf_heap *heap, tf_heap_node *node)
+tf_heap_remove_tiered(tf_heap *heap, tf_heap_node *node)
 {
     uint64_t index = node->index;
     node->index = TF_HEAP_NONE;

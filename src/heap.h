@@ -59,9 +59,26 @@ void tf_heap_free(tf_heap *heap);
  * Freeing *out (tf_heap_free) is the caller's job. */
 void tf_heap_detach(tf_heap *heap, tf_heap *out);
 
+/* tf_heap_push when it may split the queue, grow an array or use the
+ * wheel: every case but the one inlined below. */
+int tf_heap_push_any(tf_heap *heap, tf_heap_node *node, double deadline);
+
 /* Queue a node with a new sequence number.  Return 0, or -1 when an array
- * could not grow (nothing changed). */
-int tf_heap_push(tf_heap *heap, tf_heap_node *node, double deadline);
+ * could not grow (nothing changed).  Inline for a queue that has not split
+ * and has room: a reactor's new calls wait in such a queue, and most of
+ * them are cancelled before the next pass (per-request timeouts). */
+static inline int
+tf_heap_push(tf_heap *heap, tf_heap_node *node, double deadline)
+{
+    tf_entries *near = &heap->near;
+    if (heap->wheel != NULL || near->len >= heap->split_at ||
+        near->len >= near->cap) {
+        return tf_heap_push_any(heap, node, deadline);
+    }
+    node->seq = (*heap->next_seq)++;
+    tf_heap_add(near, (tf_heap_entry){deadline, node}, TF_IN_NEAR);
+    return 0;
+}
 
 /* The same, keeping the node's sequence number (moving between queues). */
 int tf_heap_insert(tf_heap *heap, tf_heap_node *node, double deadline);
@@ -72,7 +89,23 @@ int tf_heap_insert(tf_heap *heap, tf_heap_node *node, double deadline);
 int tf_heap_insert_batched(tf_heap *heap, tf_heap_node *node, double deadline);
 void tf_heap_split_if_due(tf_heap *heap);
 
-void tf_heap_remove(tf_heap *heap, tf_heap_node *node);
+/* tf_heap_remove for a node in the wheel or the far heap. */
+void tf_heap_remove_tiered(tf_heap *heap, tf_heap_node *node);
+
+/* Take a queued node out (its node.index becomes TF_HEAP_NONE).  Inline for
+ * the near heap, where take_out in heap.c would do the same. */
+static inline void
+tf_heap_remove(tf_heap *heap, tf_heap_node *node)
+{
+    uint64_t index = node->index;
+    if ((index & TF_IN_MASK) != TF_IN_NEAR) {
+        tf_heap_remove_tiered(heap, node);
+        return;
+    }
+    node->index = TF_HEAP_NONE;
+    tf_heap_take(&heap->near, (size_t)index, TF_IN_NEAR);
+    tf_entries_shrink(&heap->near);
+}
 
 /* Give a queued node a new deadline and a new sequence number.  Return 0,
  * or -1 when an array could not grow (nothing changed). */
