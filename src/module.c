@@ -307,7 +307,8 @@ intern_names(tf_state *state)
     TF_INTERN(str_timers, "_timers");
     TF_INTERN(str_time, "time");
 #undef TF_INTERN
-    return 0;
+    state->empty_tuple = PyTuple_New(0);
+    return state->empty_tuple == NULL ? -1 : 0;
 }
 
 /* Twisted's LoopingCall._scheduleFrom function (see import_twisted_repr). */
@@ -535,6 +536,7 @@ module_traverse(PyObject *module, visitproc visit, void *arg)
     Py_VISIT(state->str_delayedCall);
     Py_VISIT(state->str_reschedule);
     Py_VISIT(state->str_timers);
+    Py_VISIT(state->empty_tuple);
     Py_VISIT(state->str_time);
     return 0;
 }
@@ -607,6 +609,7 @@ module_clear(PyObject *module)
     Py_CLEAR(state->str_delayedCall);
     Py_CLEAR(state->str_reschedule);
     Py_CLEAR(state->str_timers);
+    Py_CLEAR(state->empty_tuple);
     Py_CLEAR(state->str_time);
     return 0;
 }

@@ -86,21 +86,13 @@ typedef struct {
     PyObject *str_reschedule;
     PyObject *str_timers;
     PyObject *str_time;
+    PyObject *empty_tuple; /* the args of callLater(delay, f) */
 
     /* DelayedCall.debug, as is_debug() last found it on our DelayedCall
      * type (True or False), while the type's version tag is debug_version
      * (0: nothing cached); see tf_type_version(). */
     unsigned int debug_version;
     int debug_flag;
-
-    /* The reactor instance dict whose "_timers" queue_of() last looked up,
-     * and the TimerQueue it held there, while that dict is known to be
-     * unchanged since (timerqueue.c, "finding the TimerQueue"): on 3.11 its
-     * version tag, on 3.12 the epoch of a dict watcher.  Borrowed, never
-     * dereferenced unless the check passes: not visited by the GC. */
-    void *timers_dict;
-    void *timers_queue;
-    uint64_t timers_version;
 
     /* Every live timer owner (a list threaded through the owners), walked
      * by the GC callback; see timerowner.c.  Not a reference. */

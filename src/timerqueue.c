@@ -188,13 +188,9 @@ queue_call_later(TimerQueueObject *queue, PyObject *const *args,
             }
             double time = now + seconds;
             if (!isnan(time)) {
-                PyObject *no_args = PyTuple_New(0);
-                if (no_args == NULL) {
-                    return NULL;
-                }
                 PyObject *call = tf_delayedcall_new_owned(
-                    owner->state, owner, time, args[1], no_args, NULL, 1, NULL);
-                Py_DECREF(no_args);
+                    owner->state, owner, time, args[1],
+                    owner->state->empty_tuple, NULL, 1, NULL);
                 if (call != NULL) {
                     tf_owner_scheduled(owner);
                 }
@@ -480,29 +476,45 @@ static PyType_Slot timerqueue_slots[] = {
 /*
  * Finding the TimerQueue.  Every reactor.callLater reads reactor._timers in
  * the instance dict (a lookup of ~110 instructions on 3.11, a third of the
- * C work of a callLater + cancel).  While that dict is provably unchanged
- * since the last lookup, the answer is the same: the module state keeps
- * the dict and the queue it held (borrowed: the dict holds the queue, and
- * the check below fails once the dict changes or dies).
- * - 3.11: the dict's version tag (PEP 509), which CPython renews on every
- *   change of any dict and gives every new dict a fresh one.
- * - 3.12 and later: a dict watcher (PyDict_AddWatcher) bumps a
- *   process-wide epoch whenever a watched dict changes its "_timers" (any
- *   key that is not an exact str counts too), is cleared, cloned or dies.
- *   CPython notifies the watchers of an instance's materialised dict on
- *   every store, the specialised ones included (they leave objects that
+ * C work of a callLater + cancel), and finding the module state first
+ * (through the reactor's MRO) costs another ~45.  While the reactor's type
+ * and its instance dict are provably unchanged since the last lookup, the
+ * answer is the same, so the last one is kept: the type, the dict and the
+ * queue the dict held (borrowed: the dict holds the queue, and the check
+ * below fails once the dict changes or dies).
+ * - The type: its version tag (tf_type_version), which CPython renews when
+ *   the type or a base changes and never gives to another type.  The same
+ *   unchanged type has the same MRO, hence the same module state: the
+ *   cache is process-wide, and a hit needs no state.
+ * - The dict, on 3.11: its version tag (PEP 509), which CPython renews on
+ *   every change of any dict and gives every new dict a fresh one.
+ * - The dict, on 3.12 and later: a dict watcher (PyDict_AddWatcher) bumps
+ *   a process-wide epoch whenever a watched dict changes its "_timers"
+ *   (any key that is not an exact str counts too), is cleared, cloned or
+ *   dies.  CPython notifies the watchers of an instance's materialised dict
+ *   on every store, the specialised ones included (they leave objects that
  *   have one to the generic path); tests/test_reactor.py replaces _timers
  *   in a hot loop to keep that checked.  Except on 3.13.0 (and 3.14.0a1),
  *   whose stores into inline values skipped the watchers (CPython
  *   gh-125608, fixed in 3.13.1): there, as when no watcher is free, nothing
  *   is cached.  The version checked is the running one (Py_Version).
+ *
+ * Process-wide on purpose: the watcher callback gets no module state, the
+ * module supports one interpreter (Py_mod_multiple_interpreters), and a
+ * cache keyed by the type serves every copy of the module alike.
  */
+static struct {
+    void *type;  /* compared, never dereferenced */
+    unsigned int type_version;
+    void *dict;  /* compared, never dereferenced */
+    uint64_t dict_version;
+    TimerQueueObject *queue; /* borrowed, used only when the check passes */
+} timers_cache;
+
 #if PY_VERSION_HEX >= 0x030C0000
 #define TF_TIMERS_WATCHER 1
-/* Process-wide on purpose: the watcher callback gets no module state, and
- * the module supports one interpreter (Py_mod_multiple_interpreters).  A
- * bump only makes every cache look again.  Id -1: not yet added; -2: no
- * watcher was free. */
+/* Id -1: not yet added; -2: no watcher was free.  A bump only makes the
+ * cache look again. */
 static uint64_t timers_epoch = 1;
 static int timers_watcher = -1;
 
@@ -545,71 +557,83 @@ watch_timers_dict(PyObject *dict)
 }
 #endif
 
-/* The cache's check: is dict unchanged since the state cached it? */
-static inline int
-timers_cached(tf_state *state, PyObject *dict)
+/* The dict's version as the cache counts it; 0 means never cached. */
+static inline uint64_t
+timers_dict_version(PyObject *dict)
 {
 #if PY_VERSION_HEX < 0x030C0000
-    return dict == state->timers_dict &&
-           ((PyDictObject *)dict)->ma_version_tag == state->timers_version;
+    return ((PyDictObject *)dict)->ma_version_tag;
 #elif defined(TF_TIMERS_WATCHER)
-    return dict == state->timers_dict &&
-           state->timers_version == timers_epoch;
+    (void)dict;
+    return timers_epoch;
 #else
-    (void)state;
     (void)dict;
     return 0;
 #endif
 }
 
-/* Remember that dict holds queue as "_timers" (just looked up). */
-static inline void
-timers_remember(tf_state *state, PyObject *dict, PyObject *queue)
+/* The cached queue if reactor's type and dict are unchanged since it was
+ * cached (borrowed), else NULL. */
+static inline TimerQueueObject *
+timers_cached(PyObject *reactor, PyObject *dict)
 {
-#if PY_VERSION_HEX < 0x030C0000
-    state->timers_dict = dict;
-    state->timers_queue = queue;
-    state->timers_version = ((PyDictObject *)dict)->ma_version_tag;
-#elif defined(TF_TIMERS_WATCHER)
+    PyTypeObject *type = Py_TYPE(reactor);
+    unsigned int type_version = tf_type_version(type);
+    if ((void *)type == timers_cache.type && type_version != 0 &&
+        type_version == timers_cache.type_version &&
+        (void *)dict == timers_cache.dict &&
+        timers_dict_version(dict) == timers_cache.dict_version &&
+        timers_cache.dict_version != 0) {
+        return timers_cache.queue;
+    }
+    return NULL;
+}
+
+/* Remember that reactor's dict holds queue as "_timers" (just looked up,
+ * and of the TimerQueue type of the module that reactor's type is from). */
+static inline void
+timers_remember(PyObject *reactor, PyObject *dict, PyObject *queue)
+{
+#ifdef TF_TIMERS_WATCHER
     if (watch_timers_dict(dict) < 0) {
         PyErr_Clear(); /* not a dict, or no watcher: uncached, still right */
         return;
     }
-    state->timers_dict = dict;
-    state->timers_queue = queue;
-    state->timers_version = timers_epoch;
-#else
-    (void)state;
-    (void)dict;
-    (void)queue;
 #endif
+    timers_cache.type = Py_TYPE(reactor);
+    timers_cache.type_version = tf_type_version(Py_TYPE(reactor));
+    timers_cache.dict = dict;
+    timers_cache.dict_version = timers_dict_version(dict);
+    timers_cache.queue = TimerQueue_CAST(queue);
 }
 
-/* The reactor's TimerQueue.  The methods take no defining class
- * (METH_METHOD): CPython 3.11+ specialises calls to METH_NOARGS and
- * METH_FASTCALL methods, not to METH_METHOD ones.  The state comes from the
- * reactor's type: a fast reactor class lists ReactorTimeMethods third in
- * its MRO (twisted_fast/reactor.py). */
+/* The reactor's TimerQueue (a new reference).  The methods take no defining
+ * class (METH_METHOD): CPython 3.11+ specialises calls to METH_NOARGS and
+ * METH_FASTCALL methods, not to METH_METHOD ones.  The state, needed only
+ * when the cache misses, comes from the reactor's type: a fast reactor
+ * class lists ReactorTimeMethods third in its MRO (twisted_fast/reactor.py). */
 static TimerQueueObject *
 queue_of(PyObject *reactor)
 {
-    tf_state *state = tf_get_state_of(reactor);
-    if (state == NULL) {
-        return NULL;
-    }
     PyObject *dict = PyObject_GenericGetDict(reactor, NULL);
     if (dict == NULL) {
         return NULL;
     }
-    if (timers_cached(state, dict)) {
-        PyObject *cached = Py_NewRef((PyObject *)state->timers_queue);
+    TimerQueueObject *cached = timers_cached(reactor, dict);
+    if (cached != NULL) {
+        Py_INCREF(cached);
         Py_DECREF(dict);
-        return TimerQueue_CAST(cached);
+        return cached;
+    }
+    tf_state *state = tf_get_state_of(reactor);
+    if (state == NULL) {
+        Py_DECREF(dict);
+        return NULL;
     }
     PyObject *queue = PyDict_GetItemWithError(dict, state->str_timers);
     if (queue != NULL && PyDict_CheckExact(dict) &&
         PyObject_TypeCheck(queue, state->TimerQueueType)) {
-        timers_remember(state, dict, queue);
+        timers_remember(reactor, dict, queue);
     }
     Py_XINCREF(queue);
     Py_DECREF(dict);
