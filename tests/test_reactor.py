@@ -1260,6 +1260,43 @@ class TestReplacedSeconds:
         )
         assert result.stdout.strip() == "ok", result.stderr
 
+    def test_timersCacheKeyedByType(self, cReactorImpl: ReactorImplementation) -> None:
+        """
+        The cache of C{_timers} is process-wide and keyed by the reactor's
+        type as well as its dict: a reactor class built on a second copy of
+        the extension, sharing one instance dict with a reactor whose calls
+        filled the cache, still finds that the dict's TimerQueue is not of
+        its copy's type (the TypeError an uncached lookup gives).
+        """
+        script = textwrap.dedent(
+            """
+            import importlib.util
+            from twisted.internet.epollreactor import EPollReactor
+            from twisted_fast import _compat
+            from twisted_fast._flush import FlushBeforeEPoll
+            from twisted_fast.reactor import FastEPollReactor, _FastTimedCalls
+            spec = importlib.util.find_spec("twisted_fast._speedups")
+            second = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(second)
+            assert second.TimerQueue is not _compat.speedups.TimerQueue
+            Other = type("Other", (_FastTimedCalls, second.ReactorTimeMethods,
+                                   FlushBeforeEPoll, EPollReactor), {})
+            r1, r2 = FastEPollReactor(), Other()
+            r2.__dict__ = r1.__dict__
+            for _ in range(3):
+                r1.callLater(1.0, print)
+            try:
+                r2.callLater(1.0, print)
+            except TypeError as e:
+                assert "not a TimerQueue" in str(e), e
+                print("ok")
+            """
+        )
+        result = subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=False
+        )
+        assert result.stdout.strip() == "ok", result.stderr
+
     def test_replacementFollowsTheInstanceDict(
         self, cReactorImpl: ReactorImplementation, flavour: str, buildReactor: Build
     ) -> None:
