@@ -541,10 +541,14 @@ delayedcall_dealloc(PyObject *op)
     }
     TF_LIVE_COUNT(tf_get_state_by_base(type, delayedcall_dealloc),
                   live_delayedcalls, -1);
-    (void)delayedcall_clear(op);
-    if (self->extra != NULL) {
-        PyMem_Free(self->extra);
-        self->extra = NULL;
+    /* A cancelled call usually holds nothing more. */
+    if (self->func != NULL || self->args != NULL || self->kw != NULL ||
+        self->dict != NULL || self->extra != NULL) {
+        (void)delayedcall_clear(op);
+        if (self->extra != NULL) {
+            PyMem_Free(self->extra);
+            self->extra = NULL;
+        }
     }
     tf_state *state = NULL;
     if (self->owner != NULL) {

@@ -176,14 +176,6 @@ tf_owner_fini(TimerOwnerObject *owner)
     tf_heap_free(&owner->new_heap);
 }
 
-void
-tf_owner_adopted(DelayedCallObject *call)
-{
-    if (!PyObject_GC_IsTracked((PyObject *)call)) {
-        PyObject_GC_Track(call);
-    }
-}
-
 static void
 orphan_all(const tf_heap *heap)
 {

@@ -88,8 +88,14 @@ int tf_owner_requeue(TimerOwnerObject *owner, DelayedCallObject *call);
 int tf_owner_take_new(TimerOwnerObject *owner);
 
 /* A call that has left its heap and may outlive the caller's reference:
- * make sure the GC tracks it. */
-void tf_owner_adopted(DelayedCallObject *call);
+ * make sure the GC tracks it.  Inline: every cancel asks. */
+static inline void
+tf_owner_adopted(DelayedCallObject *call)
+{
+    if (!PyObject_GC_IsTracked((PyObject *)call)) {
+        PyObject_GC_Track(call);
+    }
+}
 
 /* The calls of one heap in the order they will fire, as a new list. */
 PyObject *tf_owner_sorted_calls(const tf_heap *heap);
