@@ -412,15 +412,17 @@ class FlushBeforePoll(_FlushBase):
             disconnection nor a read for it, and Twisted's context tracker
             still keeps its stacks where the flush reads them.
         """
+        # Class attributes are read on the type (cached by CPython); an
+        # instance attribute of the same name would shadow them.
         return (
-            getattr(self._doReadOrWrite, "__func__", None)  # type: ignore[attr-defined]
-            is _pollLikeDoReadOrWrite
+            type(self)._doReadOrWrite is _pollLikeDoReadOrWrite  # type: ignore[attr-defined]
+            and "_doReadOrWrite" not in self.__dict__
             and not (
                 self._POLL_OUT  # type: ignore[attr-defined]
                 & (self._POLL_DISCONNECTED | self._POLL_IN)  # type: ignore[attr-defined]
             )
-            and getattr(_twistedTracker.currentContext, "__func__", None)
-            is _twistedCurrentContext
+            and type(_twistedTracker).currentContext is _twistedCurrentContext
+            and "currentContext" not in _twistedTracker.__dict__
             and _twistedTracker.storage is _twistedStorage
         )
 
@@ -474,7 +476,12 @@ class FlushBeforeEPoll(FlushBeforePoll):
         """
         if self._flushWriters:
             timeout = self._flushRecorded(timeout)
-        if not _leanLogging():
+        if not (  # _leanLogging(), inline: this runs every iteration.
+            log.callWithLogger is _twistedCallWithLogger
+            and log.callWithContext is _twistedCallWithContext
+            and context.theContextTracker is _twistedTracker
+            and context.call is _twistedCall
+        ):
             return super(FlushBeforePoll, self).doPoll(timeout)  # type: ignore[misc, no-any-return]
         if timeout is None:
             timeout = -1  # Wait indefinitely.
