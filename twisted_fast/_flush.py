@@ -291,8 +291,9 @@ class _FlushBase:
         pushed on the same stack, then what Twisted's
         C{_PollLikeMixin._doReadOrWrite} does with a writability event
         (C{fileno()} checked, C{doWrite()}, a failure logged and the writer
-        disconnected), the same failures logged the same way.  Three Python
-        frames fewer per write, for every heartbeat of a server.
+        disconnected), the same failures logged the same way: five Python
+        calls fewer per write (C{_flushOne}, C{_leanLogging},
+        C{_callWithLogger}, C{currentContext}, C{_doReadOrWrite}).
 
         @param timeout: the timeout the main loop computed before the flush.
         @return: the timeout for the poll.
