@@ -496,6 +496,88 @@ class TestLogContext:
             assert event["system"] == "(buggy logPrefix method)"
         peer.close()
 
+    def test_buggyLogPrefixWhileWriting(self, reactor: Any) -> None:
+        """
+        A transport whose C{logPrefix()} raises: code run by its
+        C{doWrite} (a pull producer resumed once the write drained) runs
+        with C{system} C{"(buggy logPrefix method)"}, and the error is
+        logged under that name.
+        """
+        from twisted.python import context
+        from twisted.python.log import ILogContext
+
+        seen: list[str] = []
+
+        @implementer(interfaces.IPullProducer)
+        class Pull:
+            calls = 0
+
+            def resumeProducing(self) -> None:
+                # First from registerProducer itself, then from doWrite.
+                self.calls += 1
+                if self.calls == 2:
+                    seen.append(context.get(ILogContext)["system"])
+                    reactor.stop()
+
+            def stopProducing(self) -> None:
+                pass
+
+        proto = Recorder()
+        peer = half(reactor, proto)
+        proto.transport.logPrefix = lambda: 1 / 0
+        proto.transport.write(b"x")
+        proto.transport.registerProducer(Pull(), False)
+        with capturedEvents() as events:
+            runReactor(reactor)
+        assert seen == ["(buggy logPrefix method)"]
+        failures = failureEvents(events)
+        assert failures
+        for event in failures:
+            failure = event.get("log_failure", event.get("failure"))
+            assert failure.check(ZeroDivisionError)
+            assert event["system"] == "(buggy logPrefix method)"
+        assert pending(peer) == b"x"
+        peer.close()
+
+    def test_doWriteRaises(self, reactor: Any) -> None:
+        """
+        An exception from code run by a transport's C{doWrite} is logged
+        with the transport's C{logPrefix()} as C{system}, and the transport
+        is disconnected with it as the reason, as Twisted's
+        C{_doReadOrWrite} does.
+        """
+
+        @implementer(interfaces.IPullProducer)
+        class Pull:
+            calls = 0
+
+            def resumeProducing(self) -> None:
+                self.calls += 1
+                if self.calls == 2:
+                    raise ZeroDivisionError("from resumeProducing")
+
+            def stopProducing(self) -> None:
+                pass
+
+        proto = Recorder(lambda proto: reactor.stop())
+        peer = half(reactor, proto)
+        proto.transport.write(b"x")
+        proto.transport.registerProducer(Pull(), False)
+        prefix = proto.transport.logPrefix()
+        with capturedEvents() as events:
+            runReactor(reactor)
+        assert proto.lost is not None
+        assert proto.lost.check(ZeroDivisionError)
+        failures = failureEvents(events)
+        assert len(failures) == 1
+        failure = failures[0].get("log_failure", failures[0].get("failure"))
+        assert failure.check(ZeroDivisionError)
+        assert failures[0]["system"] == prefix
+        assert proto.transport not in reactor.getWriters()
+        assert proto.transport not in reactor.getReaders()
+        assert pending(peer) == b"x"
+        peer.close()
+
     def test_patchedCallWithLogger(
         self, reactor: Any, monkeypatch: pytest.MonkeyPatch
     ) -> None:
@@ -740,6 +822,30 @@ class TestMechanism:
         transport.unregisterProducer()
         fast.iterate(0)
         assert pending(peer) == b"".join(b"%d," % (i,) for i in range(1, producer.count + 1))
+        peer.close()
+
+    def test_replacedDoReadOrWrite(self, fast: Any) -> None:
+        """
+        A C{_doReadOrWrite} replaced on the reactor is what the flush runs
+        (the flush runs Twisted's inline only while it is Twisted's).
+        """
+        calls: list[tuple[Any, ...]] = []
+        original = fast._doReadOrWrite
+
+        def replaced(*args: Any) -> None:
+            calls.append(args)
+            original(*args)
+
+        fast._doReadOrWrite = replaced
+        proto = Recorder()
+        peer = half(fast, proto)
+        proto.transport.write(b"hello")
+        fast.iterate(0)
+        # (selectable, fd, event) for epoll and poll, (selectable, method)
+        # for select.
+        assert [args[0] for args in calls] == [proto.transport]
+        assert pending(peer) == b"hello"
+        del fast._doReadOrWrite
         peer.close()
 
     def test_removeAllForgetsRecorded(self, fast: Any) -> None:
