@@ -44,6 +44,21 @@ from twisted.python.failure import Failure
 BIG = 4 * 1024 * 1024
 
 
+def assertFailuresLoggedAs(
+    events: list[dict[str, Any]], exceptionType: type[BaseException], system: str
+) -> None:
+    """
+    C{events} log at least one failure, and every failure they log is an
+    C{exceptionType} logged with C{system} as its C{system}.
+    """
+    failures = failureEvents(events)
+    assert failures
+    for event in failures:
+        failure = event.get("log_failure", event.get("failure"))
+        assert failure.check(exceptionType)
+        assert event["system"] == system
+
+
 class Recorder(protocol.Protocol):
     """
     Keeps what it receives and whether (and how) the connection ended.
@@ -488,12 +503,7 @@ class TestLogContext:
         with capturedEvents() as events:
             runReactor(reactor)
         assert seen == ["(buggy logPrefix method)"]
-        failures = failureEvents(events)
-        assert failures
-        for event in failures:
-            failure = event.get("log_failure", event.get("failure"))
-            assert failure.check(ZeroDivisionError)
-            assert event["system"] == "(buggy logPrefix method)"
+        assertFailuresLoggedAs(events, ZeroDivisionError, "(buggy logPrefix method)")
         peer.close()
 
     def test_buggyLogPrefixWhileWriting(self, reactor: Any) -> None:
@@ -530,12 +540,7 @@ class TestLogContext:
         with capturedEvents() as events:
             runReactor(reactor)
         assert seen == ["(buggy logPrefix method)"]
-        failures = failureEvents(events)
-        assert failures
-        for event in failures:
-            failure = event.get("log_failure", event.get("failure"))
-            assert failure.check(ZeroDivisionError)
-            assert event["system"] == "(buggy logPrefix method)"
+        assertFailuresLoggedAs(events, ZeroDivisionError, "(buggy logPrefix method)")
         assert pending(peer) == b"x"
         peer.close()
 
@@ -568,11 +573,8 @@ class TestLogContext:
             runReactor(reactor)
         assert proto.lost is not None
         assert proto.lost.check(ZeroDivisionError)
-        failures = failureEvents(events)
-        assert len(failures) == 1
-        failure = failures[0].get("log_failure", failures[0].get("failure"))
-        assert failure.check(ZeroDivisionError)
-        assert failures[0]["system"] == prefix
+        assert len(failureEvents(events)) == 1
+        assertFailuresLoggedAs(events, ZeroDivisionError, prefix)
         assert proto.transport not in reactor.getWriters()
         assert proto.transport not in reactor.getReaders()
         assert pending(peer) == b"x"
