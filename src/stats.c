@@ -76,11 +76,18 @@ tf_stats_bound(size_t i)
 
 /* --- the histogram's memory (stats.h) ------------------------------------ */
 
+/* One array of histogram words, zeroed; NULL when memory is short. */
+static uint32_t *
+histogram_words(void)
+{
+    return PyMem_Calloc(TF_STATS_BUCKETS, sizeof(uint32_t));
+}
+
 int
 tf_stats_alloc(tf_timer_stats *stats)
 {
     if (stats->buckets == NULL) {
-        stats->buckets = PyMem_Calloc(TF_STATS_BUCKETS, sizeof(uint32_t));
+        stats->buckets = histogram_words();
         if (stats->buckets == NULL) {
             return -1;
         }
@@ -92,7 +99,7 @@ void
 tf_stats_carry(tf_timer_stats *stats, size_t i)
 {
     if (stats->buckets_high == NULL) {
-        stats->buckets_high = PyMem_Calloc(TF_STATS_BUCKETS, sizeof(uint32_t));
+        stats->buckets_high = histogram_words();
     }
     if (stats->buckets_high == NULL || stats->buckets_high[i] == UINT32_MAX) {
         /* No room for the carry (or 2**64 calls): saturate, never wrap. */
@@ -396,7 +403,7 @@ tf_stats_reset(PyObject *module, PyObject *value)
     PyMem_Free(stats->buckets_high);
     memset(stats, 0, sizeof(*stats));
     if (buckets != NULL) {
-        memset(buckets, 0, TF_STATS_BUCKETS * sizeof(uint32_t));
+        memset(buckets, 0, TF_STATS_WORDS_BYTES);
         stats->buckets = buckets;
     }
     Py_RETURN_NONE;
@@ -439,7 +446,7 @@ tf_stats_set_bucket(PyObject *module, PyObject *const *args, Py_ssize_t nargs)
     }
     uint32_t high = (uint32_t)(count >> 32);
     if (high != 0 && stats->buckets_high == NULL) {
-        stats->buckets_high = PyMem_Calloc(TF_STATS_BUCKETS, sizeof(uint32_t));
+        stats->buckets_high = histogram_words();
         if (stats->buckets_high == NULL) {
             return PyErr_NoMemory();
         }

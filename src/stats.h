@@ -86,10 +86,12 @@ typedef struct {
     uint32_t *buckets_high;
 } tf_timer_stats;
 
+/* Bytes of one array of histogram words (low or high). */
+#define TF_STATS_WORDS_BYTES (TF_STATS_BUCKETS * sizeof(uint32_t))
+
 /* Bytes of statistics per owner that schedules anything: the inline part
  * and the histogram (the high words come only after 2**32 calls). */
-#define TF_STATS_BYTES                                                       \
-    (sizeof(tf_timer_stats) + TF_STATS_BUCKETS * sizeof(uint32_t))
+#define TF_STATS_BYTES (sizeof(tf_timer_stats) + TF_STATS_WORDS_BYTES)
 
 struct TimerOwnerObject;
 struct DelayedCallObject;

@@ -145,10 +145,10 @@ tf_owner_sizeof(PyObject *self, PyObject *Py_UNUSED(unused))
     const tf_timer_stats *stats = &TimerOwner_CAST(self)->stats;
     size_t size = (size_t)Py_TYPE(self)->tp_basicsize;
     if (stats->buckets != NULL) {
-        size += TF_STATS_BUCKETS * sizeof(uint32_t);
+        size += TF_STATS_WORDS_BYTES;
     }
     if (stats->buckets_high != NULL) {
-        size += TF_STATS_BUCKETS * sizeof(uint32_t);
+        size += TF_STATS_WORDS_BYTES;
     }
     return PyLong_FromSize_t(size);
 }
